@@ -1,0 +1,159 @@
+"""Shared field types: safe names and texts, services, references.
+
+Every name that can reach a rendered configuration is restricted to letters, digits, ``-``,
+``_`` and ``.`` at the type level, and every free text refuses control characters and quotes, so
+no profile or site file can inject a configuration line, whatever a template does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic_core import PydanticCustomError
+
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+IFACE_RE = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,62}$"
+_TEXT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\"\\`]")
+
+
+class Frozen(BaseModel):
+    """Base of every model: immutable, unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+def fail(code: str, message: str) -> PydanticCustomError:
+    """A validation error with a segcfg diagnostic code (raise the result)."""
+    return PydanticCustomError(code, "{message}", {"message": message})
+
+
+def _check_name(value: str) -> str:
+    if not re.match(NAME_RE, value):
+        raise fail(
+            "unsafe-name",
+            f"{value!r} is not a safe name: use 1-63 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit (names end up in firewall configuration)"
+        )
+    return value
+
+
+def _check_iface(value: str) -> str:
+    if not re.match(IFACE_RE, value):
+        raise fail(
+            "unsafe-name",
+            f"{value!r} is not a safe interface name: letters, digits, '-', '_', '.', '/', ':'"
+        )
+    return value
+
+
+def _check_text(value: str) -> str:
+    bad = _TEXT_FORBIDDEN.search(value)
+    if bad:
+        raise fail(
+            "unsafe-text",
+            f"text contains {bad.group()!r} at offset {bad.start()}: control characters, quotes, "
+            "backslashes and backticks are not allowed (they could inject configuration)"
+        )
+    return value
+
+
+Name = Annotated[str, StringConstraints(strict=True), AfterValidator(_check_name)]
+InterfaceName = Annotated[str, StringConstraints(strict=True), AfterValidator(_check_iface)]
+Text = Annotated[str, StringConstraints(strict=True, max_length=500), AfterValidator(_check_text)]
+
+Protocol = Literal["tcp", "udp", "icmp", "icmpv6", "esp", "gre"]
+PORTED = ("tcp", "udp")
+
+
+class Service(Frozen):
+    """A protocol with an inclusive port range (TCP/UDP) or an ICMP type, written ``tcp/443``,
+    ``udp/1024-65535``, ``tcp/20-21``, ``icmp`` (every type) or ``icmp/8``."""
+
+    protocol: Protocol
+    low: int = 0
+    high: int = 65535
+
+    def __str__(self) -> str:
+        if self.protocol in PORTED:
+            if self.low == self.high:
+                return f"{self.protocol}/{self.low}"
+            return f"{self.protocol}/{self.low}-{self.high}"
+        if self.protocol in ("icmp", "icmpv6") and (self.low, self.high) != (0, 255):
+            return f"{self.protocol}/{self.low}"
+        return self.protocol
+
+    def overlaps(self, other: Service) -> bool:
+        return (
+            self.protocol == other.protocol and self.low <= other.high and other.low <= self.high
+        )
+
+
+def parse_service(value: Any) -> Any:
+    """Parse ``proto/port[-port]`` text into a :class:`Service` field mapping."""
+    if isinstance(value, (Service, dict)):
+        return value
+    if not isinstance(value, str):
+        raise fail("bad-service", "a service is text like 'tcp/443', 'udp/5000-5010' or 'icmp'")
+    text = value.strip().lower()
+    proto, _, ports = text.partition("/")
+    if proto not in ("tcp", "udp", "icmp", "icmpv6", "esp", "gre"):
+        raise fail("bad-service", f"unknown protocol {proto!r} in {value!r} (tcp, udp, icmp, icmpv6, esp, gre)")
+    if proto in PORTED:
+        if not ports:
+            raise fail("bad-service", f"{value!r}: a {proto} service needs a port or range, e.g. {proto}/443")
+        lo_s, dash, hi_s = ports.partition("-")
+        if not lo_s.isdigit() or (dash and not hi_s.isdigit()):
+            raise fail("bad-port", f"{value!r}: ports must be numbers, e.g. {proto}/443 or {proto}/20-21")
+        low, high = int(lo_s), int(hi_s) if dash else int(lo_s)
+        if not (1 <= low <= 65535 and 1 <= high <= 65535):
+            raise fail("bad-port", f"{value!r}: port out of range (1-65535)")
+        if low > high:
+            raise fail("bad-port", f"{value!r}: range starts above its end")
+        return {"protocol": proto, "low": low, "high": high}
+    if proto in ("icmp", "icmpv6"):
+        if not ports:
+            return {"protocol": proto, "low": 0, "high": 255}
+        if not ports.isdigit() or int(ports) > 255:
+            raise fail("bad-service", f"{value!r}: ICMP type must be a number 0-255")
+        return {"protocol": proto, "low": int(ports), "high": int(ports)}
+    if ports:
+        raise fail("bad-service", f"{value!r}: {proto} has no ports")
+    return {"protocol": proto, "low": 0, "high": 0}
+
+
+ServiceSpec = Annotated[Service, BeforeValidator(parse_service)]
+
+REF_KINDS = ("host", "group", "zone", "role", "class", "device", "zone-kind")
+REF_RE = re.compile(r"^(host|group|zone|role|class|device|zone-kind):([A-Za-z0-9][A-Za-z0-9._-]{0,62})$")
+
+
+class Ref(Frozen):
+    """A reference to named things of the site: ``host:NAME``, ``group:NAME``, ``zone:NAME``,
+    ``role:NAME`` (hosts with that role), ``class:NAME`` (devices of that class),
+    ``device:NAME``, ``zone-kind:KIND`` (every zone of that kind)."""
+
+    kind: Literal["host", "group", "zone", "role", "class", "device", "zone-kind"]
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def parse_ref(value: Any) -> Any:
+    if isinstance(value, (Ref, dict)):
+        return value
+    if not isinstance(value, str):
+        raise fail("bad-reference", "a reference is text like 'host:jump-01' or 'role:pump-server'")
+    match = REF_RE.match(value)
+    if not match:
+        raise fail(
+            "bad-reference",
+            f"{value!r} is not a reference: write KIND:NAME with KIND one of "
+            + ", ".join(REF_KINDS)
+        )
+    return {"kind": match.group(1), "name": match.group(2)}
+
+
+RefSpec = Annotated[Ref, BeforeValidator(parse_ref)]

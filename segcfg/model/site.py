@@ -1,0 +1,224 @@
+"""The site: zones, hosts, groups, device inventory, enforcement points and policies."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+
+from segcfg.model.common import (
+    Frozen,
+    InterfaceName,
+    Name,
+    RefSpec,
+    Service,
+    ServiceSpec,
+    Text,
+    fail,
+    parse_service,
+)
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class ZoneKind(StrEnum):
+    CLINICAL = "clinical"
+    CLINICAL_SERVERS = "clinical_servers"
+    MAINTENANCE = "maintenance"
+    SCANNER = "scanner"
+    VENDOR_REMOTE = "vendor_remote"
+    REMOTE_ACCESS = "remote_access"
+    MANAGEMENT = "management"
+    IT_SERVERS = "it_servers"
+    CORPORATE = "corporate"
+    GUEST = "guest"
+    INTERNET = "internet"
+
+
+def _parse_network(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise fail("bad-network", "a network is text like '10.20.10.0/24' or '2001:db8:10::/64'")
+    try:
+        return ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        if "host bits set" in str(exc):
+            fixed = ipaddress.ip_network(value, strict=False)
+            raise fail(
+                "bad-network", f"{value!r} has host bits set (did you mean {fixed}?)"
+            ) from None
+        raise fail("bad-network", f"{value!r} is not a valid IPv4 or IPv6 network") from None
+
+
+def _parse_address(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise fail("bad-address", "an address is text like '10.20.10.11' or '2001:db8::11'")
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        raise fail("bad-address", f"{value!r} is not a valid IPv4 or IPv6 address") from None
+
+
+Network = Annotated[IPNetwork, BeforeValidator(_parse_network)]
+Address = Annotated[IPAddress, BeforeValidator(_parse_address)]
+
+
+def _vlan(value: int) -> int:
+    if not 1 <= value <= 4094:
+        raise fail("bad-vlan", f"VLAN {value} out of range (1-4094)")
+    return value
+
+
+class Zone(Frozen):
+    name: Name
+    kind: ZoneKind
+    networks: tuple[Network, ...] = ()
+    vlan: Annotated[int, Field(strict=True), AfterValidator(_vlan)] | None = None
+    manufacturer: Name | None = Field(
+        default=None, description="vendor_remote zones: whose remote-access pool this is"
+    )
+    description: Text = ""
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> Zone:
+        if self.kind is ZoneKind.VENDOR_REMOTE and self.manufacturer is None:
+            raise fail("zone-kind", "a vendor_remote zone must name its manufacturer")
+        if self.kind is not ZoneKind.VENDOR_REMOTE and self.manufacturer is not None:
+            raise fail("zone-kind", "only vendor_remote zones have a manufacturer")
+        if self.kind is not ZoneKind.INTERNET and not self.networks:
+            raise fail("zone-kind", f"zone of kind {self.kind.value} needs at least one network")
+        return self
+
+
+class Host(Frozen):
+    name: Name
+    address: Address
+    zone: Name
+    roles: tuple[Name, ...] = ()
+    description: Text = ""
+
+
+class Group(Frozen):
+    name: Name
+    members: tuple[RefSpec, ...] = Field(min_length=1)
+    description: Text = ""
+
+
+class Device(Frozen):
+    """One medical (or other profiled) device instance of the inventory."""
+
+    name: Name
+    class_: Name = Field(alias="class")
+    address: Address
+    zone: Name
+    model: Text = ""
+    serial: Text = ""
+    location: Text = ""
+
+
+class Interface(Frozen):
+    name: InterfaceName = Field(description="interface, nameif (ASA) or unit (Junos)")
+    zone: Name
+
+
+_SECRET_WORDS = ("password", "secret", "passphrase", "token", "key_file", "keyfile", "private")
+
+
+class NapalmTarget(Frozen):
+    """How NAPALM reaches the device. Credentials never live here."""
+
+    driver: Name
+    host: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")]
+    port: Annotated[int, Field(strict=True, ge=1, le=65535)] = 22
+    optional_args: dict[Name, str | int | bool] = Field(default_factory=dict)
+
+    @field_validator("optional_args")
+    @classmethod
+    def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if any(word in key.lower() for word in _SECRET_WORDS):
+                raise fail(
+                    "secret-in-site",
+                    f"optional_args.{key}: credentials never belong in the site file; "
+                    "use environment variables or a credentials file outside the repository"
+                )
+        return value
+
+
+Platform = Literal["cisco-ios", "cisco-asa", "junos-srx", "nftables", "iptables"]
+
+
+class EnforcementPoint(Frozen):
+    name: Name
+    platform: Platform
+    interfaces: tuple[Interface, ...] = Field(min_length=1)
+    napalm: NapalmTarget | None = None
+    description: Text = ""
+
+
+DEFAULT_REMOTE_ACCESS_PORTS: tuple[str, ...] = (
+    "tcp/20-21",  # FTP
+    "tcp/22",  # SSH
+    "tcp/23",  # Telnet
+    "tcp/3389",  # RDP
+    "udp/3389",  # RDP over UDP
+    "tcp/5900-5903",  # VNC
+    "tcp/5938",  # TeamViewer
+)
+
+
+class PolicyException(Frozen):
+    """A time-limited, owned allowance outside the profiles (e.g. internet for one class)."""
+
+    id: Name
+    owner: Name
+    ticket: Name
+    expires: date
+    reason: Text
+    from_: tuple[RefSpec, ...] = Field(alias="from", min_length=1)
+    to: tuple[RefSpec | Literal["internet"], ...] = Field(min_length=1)
+    services: tuple[ServiceSpec, ...] = Field(min_length=1)
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _to_refs(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            from segcfg.model.common import parse_ref
+
+            return [v if v == "internet" else parse_ref(v) for v in value]
+        return value
+
+
+class Policy(Frozen):
+    management_sources: tuple[RefSpec, ...] = ()
+    remote_access_gateway: RefSpec | None = None
+    scanner_sources: tuple[RefSpec, ...] = Field(
+        default=(), description="default: every zone of kind scanner"
+    )
+    scan_allowed: tuple[RefSpec, ...] = Field(
+        default=(), description="where scanning is allowed; default: every maintenance zone"
+    )
+    decoys: tuple[RefSpec, ...] = Field(default=(), description="default: hosts with role decoy")
+    remote_access_ports: tuple[ServiceSpec, ...] = Field(
+        default_factory=lambda: tuple(
+            Service.model_validate(parse_service(s)) for s in DEFAULT_REMOTE_ACCESS_PORTS
+        ),
+        description="ports whose use toward clinical zones is denied and logged (REMOTE-ACCESS)",
+    )
+    exceptions: tuple[PolicyException, ...] = ()
+
+
+class Site(Frozen):
+    site: Name
+    description: Text = ""
+    profile_dirs: tuple[Annotated[str, Field(strict=True, min_length=1)], ...] = ("@builtin",)
+    inventory: tuple[Annotated[str, Field(strict=True, min_length=1)], ...] = ()
+    zones: tuple[Zone, ...] = Field(min_length=1)
+    hosts: tuple[Host, ...] = ()
+    groups: tuple[Group, ...] = ()
+    devices: tuple[Device, ...] = ()
+    enforcement_points: tuple[EnforcementPoint, ...] = ()
+    policy: Policy = Policy()
