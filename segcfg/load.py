@@ -107,9 +107,7 @@ def format_loc(loc: Iterable[str | int]) -> str:
 
 def _clean_loc(loc: tuple[Any, ...]) -> PathKey:
     """Drop pydantic's union-member and validator tags from an error location."""
-    return tuple(
-        p for p in loc if isinstance(p, int) or ("[" not in p and not p[:1].isupper())
-    )
+    return tuple(p for p in loc if isinstance(p, int) or ("[" not in p and not p[:1].isupper()))
 
 
 def validation_diagnostics(
@@ -189,32 +187,61 @@ def load_inventory_csv(path: Path) -> tuple[list[Device], dict[str, Location], l
     devices: list[Device] = []
     origins: dict[str, Location] = {}
     if not text.strip():
-        return [], {}, [Diagnostic(Location(shown, 1, 1), Severity.ERROR,
-                                   "inventory file is empty (expected a header row)", "empty-file")]
+        return (
+            [],
+            {},
+            [
+                Diagnostic(
+                    Location(shown, 1, 1),
+                    Severity.ERROR,
+                    "inventory file is empty (expected a header row)",
+                    "empty-file",
+                )
+            ],
+        )
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:
-        return [], {}, [Diagnostic(Location(shown, 1, 1), Severity.ERROR, f"CSV error: {exc}",
-                                   "csv-syntax")]
+        return (
+            [],
+            {},
+            [Diagnostic(Location(shown, 1, 1), Severity.ERROR, f"CSV error: {exc}", "csv-syntax")],
+        )
     starts = _field_starts(lines[0]) if lines else [1]
     for idx, col_name in enumerate(header):
         col = starts[idx] if idx < len(starts) else 1
         if col_name not in INVENTORY_COLUMNS:
             hint = difflib.get_close_matches(col_name, INVENTORY_COLUMNS, n=1)
-            diags.append(Diagnostic(
-                Location(shown, 1, col), Severity.ERROR,
-                f"unknown inventory column {col_name!r}"
-                + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                + f"; columns are {', '.join(INVENTORY_COLUMNS)}",
-                "unknown-key"))
+            diags.append(
+                Diagnostic(
+                    Location(shown, 1, col),
+                    Severity.ERROR,
+                    f"unknown inventory column {col_name!r}"
+                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                    + f"; columns are {', '.join(INVENTORY_COLUMNS)}",
+                    "unknown-key",
+                )
+            )
         elif header.count(col_name) > 1 and header.index(col_name) != idx:
-            diags.append(Diagnostic(Location(shown, 1, col), Severity.ERROR,
-                                    f"duplicate inventory column {col_name!r}", "duplicate-key"))
+            diags.append(
+                Diagnostic(
+                    Location(shown, 1, col),
+                    Severity.ERROR,
+                    f"duplicate inventory column {col_name!r}",
+                    "duplicate-key",
+                )
+            )
     for need in INVENTORY_REQUIRED:
         if need not in header:
-            diags.append(Diagnostic(Location(shown, 1, 1), Severity.ERROR,
-                                    f"inventory header lacks the {need!r} column", "missing-key"))
+            diags.append(
+                Diagnostic(
+                    Location(shown, 1, 1),
+                    Severity.ERROR,
+                    f"inventory header lacks the {need!r} column",
+                    "missing-key",
+                )
+            )
     if diags:
         return [], {}, diags
     try:
@@ -225,9 +252,14 @@ def load_inventory_csv(path: Path) -> tuple[list[Device], dict[str, Location], l
             raw_line = lines[line_no - 1] if line_no - 1 < len(lines) else ""
             starts = _field_starts(raw_line)
             if len(row) != len(header):
-                diags.append(Diagnostic(Location(shown, line_no, 1), Severity.ERROR,
-                                        f"row has {len(row)} fields, the header has {len(header)}",
-                                        "csv-syntax"))
+                diags.append(
+                    Diagnostic(
+                        Location(shown, line_no, 1),
+                        Severity.ERROR,
+                        f"row has {len(row)} fields, the header has {len(header)}",
+                        "csv-syntax",
+                    )
+                )
                 continue
             record = {k: v.strip() for k, v in zip(header, row, strict=True) if v.strip() != ""}
             try:
@@ -244,14 +276,21 @@ def load_inventory_csv(path: Path) -> tuple[list[Device], dict[str, Location], l
                     else:
                         msg = f"{column}: " + str(err["msg"]).removeprefix("Value error, ")
                         code = str(err["type"]) if "-" in str(err["type"]) else "schema"
-                    diags.append(Diagnostic(Location(shown, line_no, col), Severity.ERROR, msg,
-                                            code))
+                    diags.append(
+                        Diagnostic(Location(shown, line_no, col), Severity.ERROR, msg, code)
+                    )
                 continue
             devices.append(device)
             origins.setdefault(device.name, Location(shown, line_no, 1))
     except csv.Error as exc:
-        diags.append(Diagnostic(Location(shown, reader.line_num, 1), Severity.ERROR,
-                                f"CSV error: {exc}", "csv-syntax"))
+        diags.append(
+            Diagnostic(
+                Location(shown, reader.line_num, 1),
+                Severity.ERROR,
+                f"CSV error: {exc}",
+                "csv-syntax",
+            )
+        )
     return devices, origins, diags
 
 
@@ -277,8 +316,11 @@ def load_profiles(dirs: Iterable[Path]) -> tuple[dict[str, LoadedProfile], list[
     for directory in dirs:
         shown_dir = display_path(directory)
         if not directory.is_dir():
-            diags.append(Diagnostic(Location(shown_dir), Severity.ERROR,
-                                    "profile directory does not exist", "io"))
+            diags.append(
+                Diagnostic(
+                    Location(shown_dir), Severity.ERROR, "profile directory does not exist", "io"
+                )
+            )
             continue
         seen_here: dict[str, str] = {}
         files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
@@ -290,8 +332,11 @@ def load_profiles(dirs: Iterable[Path]) -> tuple[dict[str, LoadedProfile], list[
                 diags.extend(exc.diagnostics)
                 continue
             if not isinstance(doc.data, dict):
-                diags.append(Diagnostic(doc.locate(()), Severity.ERROR,
-                                        "a profile must be a mapping", "wrong-type"))
+                diags.append(
+                    Diagnostic(
+                        doc.locate(()), Severity.ERROR, "a profile must be a mapping", "wrong-type"
+                    )
+                )
                 continue
             try:
                 profile = DeviceProfile.model_validate(doc.data)
@@ -300,14 +345,24 @@ def load_profiles(dirs: Iterable[Path]) -> tuple[dict[str, LoadedProfile], list[
                 continue
             cls = profile.class_
             if path.stem != cls:
-                diags.append(Diagnostic(doc.locate(("class",)), Severity.ERROR,
-                                        f"profile of class {cls!r} must be in {cls}.yaml",
-                                        "profile-filename"))
+                diags.append(
+                    Diagnostic(
+                        doc.locate(("class",)),
+                        Severity.ERROR,
+                        f"profile of class {cls!r} must be in {cls}.yaml",
+                        "profile-filename",
+                    )
+                )
                 continue
             if cls in seen_here:
-                diags.append(Diagnostic(doc.locate(("class",)), Severity.ERROR,
-                                        f"class {cls!r} is also defined in {seen_here[cls]}",
-                                        "duplicate-name"))
+                diags.append(
+                    Diagnostic(
+                        doc.locate(("class",)),
+                        Severity.ERROR,
+                        f"class {cls!r} is also defined in {seen_here[cls]}",
+                        "duplicate-name",
+                    )
+                )
                 continue
             seen_here[cls] = shown
             profiles[cls] = LoadedProfile(profile, doc)
@@ -325,8 +380,11 @@ def find_site_file(site_dir: Path) -> Path:
         candidate = site_dir / name
         if candidate.is_file():
             return candidate
-    raise InputError(Diagnostic(Location(display_path(site_dir)), Severity.ERROR,
-                                "no site.yaml in this directory", "io"))
+    raise InputError(
+        Diagnostic(
+            Location(display_path(site_dir)), Severity.ERROR, "no site.yaml in this directory", "io"
+        )
+    )
 
 
 def load_site(site_dir: Path | str) -> LoadedSite:
@@ -338,8 +396,11 @@ def load_site(site_dir: Path | str) -> LoadedSite:
     diags: list[Diagnostic] = []
     raw = doc.data
     if not isinstance(raw, dict):
-        raise InputError(Diagnostic(doc.locate(()), Severity.ERROR,
-                                    "a site file must be a mapping", "wrong-type"))
+        raise InputError(
+            Diagnostic(
+                doc.locate(()), Severity.ERROR, "a site file must be a mapping", "wrong-type"
+            )
+        )
     site: Site | None
     try:
         site = Site.model_validate(raw)
@@ -361,8 +422,14 @@ def load_site(site_dir: Path | str) -> LoadedSite:
         for i, rel in enumerate(site.inventory):
             path = site_dir / rel
             if not path.is_file():
-                diags.append(Diagnostic(doc.locate(("inventory", i)), Severity.ERROR,
-                                        f"inventory file {rel!r} does not exist", "io"))
+                diags.append(
+                    Diagnostic(
+                        doc.locate(("inventory", i)),
+                        Severity.ERROR,
+                        f"inventory file {rel!r} does not exist",
+                        "io",
+                    )
+                )
                 continue
             try:
                 devices, dev_origins, csv_diags = load_inventory_csv(path)
@@ -392,26 +459,48 @@ def check_site_structure(loaded: LoadedSite, csv_devices: list[Device]) -> list[
         first: dict[str, Location] = {}
         for name, where in items:
             if name in first:
-                diags.append(Diagnostic(where, Severity.ERROR,
-                                        f"duplicate {kind} name {name!r} (first at {first[name]})",
-                                        "duplicate-name"))
+                diags.append(
+                    Diagnostic(
+                        where,
+                        Severity.ERROR,
+                        f"duplicate {kind} name {name!r} (first at {first[name]})",
+                        "duplicate-name",
+                    )
+                )
             else:
                 first[name] = where
 
     dup("zone", ((z.name, loaded.where("zones", i, "name")) for i, z in enumerate(site.zones)))
-    dup("host or device", [
-        *((h.name, loaded.where("hosts", i, "name")) for i, h in enumerate(site.hosts)),
-        *((d.name, _dev_loc(loaded, i, d, csv_devices)) for i, d in enumerate(site.devices)),
-    ])
+    dup(
+        "host or device",
+        [
+            *((h.name, loaded.where("hosts", i, "name")) for i, h in enumerate(site.hosts)),
+            *((d.name, _dev_loc(loaded, i, d, csv_devices)) for i, d in enumerate(site.devices)),
+        ],
+    )
     dup("group", ((g.name, loaded.where("groups", i, "name")) for i, g in enumerate(site.groups)))
-    dup("enforcement point", ((e.name, loaded.where("enforcement_points", i, "name"))
-                              for i, e in enumerate(site.enforcement_points)))
-    dup("exception", ((x.id, loaded.where("policy", "exceptions", i, "id"))
-                      for i, x in enumerate(site.policy.exceptions)))
+    dup(
+        "enforcement point",
+        (
+            (e.name, loaded.where("enforcement_points", i, "name"))
+            for i, e in enumerate(site.enforcement_points)
+        ),
+    )
+    dup(
+        "exception",
+        (
+            (x.id, loaded.where("policy", "exceptions", i, "id"))
+            for i, x in enumerate(site.policy.exceptions)
+        ),
+    )
     for i, ep in enumerate(site.enforcement_points):
-        dup(f"interface of {ep.name}", ((f.name, loaded.where("enforcement_points", i,
-                                                               "interfaces", j, "name"))
-                                        for j, f in enumerate(ep.interfaces)))
+        dup(
+            f"interface of {ep.name}",
+            (
+                (f.name, loaded.where("enforcement_points", i, "interfaces", j, "name"))
+                for j, f in enumerate(ep.interfaces)
+            ),
+        )
 
     zones = {z.name for z in site.zones}
     hosts = {h.name for h in site.hosts}
@@ -420,15 +509,27 @@ def check_site_structure(loaded: LoadedSite, csv_devices: list[Device]) -> list[
     roles = {r for h in site.hosts for r in h.roles}
     classes = set(loaded.profiles) | {d.class_ for d in site.devices}
     kinds = {k.value for k in ZoneKind}
-    known = {"zone": zones, "host": hosts, "device": devices, "group": set(groups),
-             "role": roles, "class": classes, "zone-kind": kinds}
+    known = {
+        "zone": zones,
+        "host": hosts,
+        "device": devices,
+        "group": set(groups),
+        "role": roles,
+        "class": classes,
+        "zone-kind": kinds,
+    }
 
     def need_zone(name: str, where: Location) -> None:
         if name not in zones:
             hint = difflib.get_close_matches(name, sorted(zones), n=1)
-            diags.append(Diagnostic(where, Severity.ERROR, f"unknown zone {name!r}"
-                                    + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                                    "dangling-reference"))
+            diags.append(
+                Diagnostic(
+                    where,
+                    Severity.ERROR,
+                    f"unknown zone {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                    "dangling-reference",
+                )
+            )
 
     for i, h in enumerate(site.hosts):
         need_zone(h.zone, loaded.where("hosts", i, "zone"))
@@ -443,9 +544,15 @@ def check_site_structure(loaded: LoadedSite, csv_devices: list[Device]) -> list[
             pool = sorted(known[ref.kind])
             hint = difflib.get_close_matches(ref.name, pool, n=1)
             what = "no host has role" if ref.kind == "role" else f"unknown {ref.kind}"
-            diags.append(Diagnostic(where, Severity.ERROR, f"{ref}: {what} {ref.name!r}"
-                                    + (f" (did you mean {ref.kind}:{hint[0]}?)" if hint else ""),
-                                    "dangling-reference"))
+            diags.append(
+                Diagnostic(
+                    where,
+                    Severity.ERROR,
+                    f"{ref}: {what} {ref.name!r}"
+                    + (f" (did you mean {ref.kind}:{hint[0]}?)" if hint else ""),
+                    "dangling-reference",
+                )
+            )
 
     for i, g in enumerate(site.groups):
         for j, m in enumerate(g.members):
@@ -457,9 +564,14 @@ def check_site_structure(loaded: LoadedSite, csv_devices: list[Device]) -> list[
     if pol.remote_access_gateway is not None:
         where = loaded.where("policy", "remote_access_gateway")
         if pol.remote_access_gateway.kind != "host":
-            diags.append(Diagnostic(where, Severity.ERROR,
-                                    "remote_access_gateway must be a host: reference",
-                                    "bad-reference"))
+            diags.append(
+                Diagnostic(
+                    where,
+                    Severity.ERROR,
+                    "remote_access_gateway must be a host: reference",
+                    "bad-reference",
+                )
+            )
         else:
             need_ref(pol.remote_access_gateway, where)
     for i, x in enumerate(pol.exceptions):
@@ -476,9 +588,14 @@ def check_site_structure(loaded: LoadedSite, csv_devices: list[Device]) -> list[
                 continue
             if member.name in trail:
                 idx = next(i for i, g in enumerate(site.groups) if g.name == name)
-                diags.append(Diagnostic(loaded.where("groups", idx, "members"), Severity.ERROR,
-                                        "group nesting loops: " + " -> ".join(
-                                            (*trail, member.name)), "group-cycle"))
+                diags.append(
+                    Diagnostic(
+                        loaded.where("groups", idx, "members"),
+                        Severity.ERROR,
+                        "group nesting loops: " + " -> ".join((*trail, member.name)),
+                        "group-cycle",
+                    )
+                )
                 return
             visit(member.name, (*trail, member.name))
 
@@ -497,8 +614,9 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def _dev_loc(loaded: LoadedSite, i: int, device: Device, csv_devices: list[Device],
-             key: str = "name") -> Location:
+def _dev_loc(
+    loaded: LoadedSite, i: int, device: Device, csv_devices: list[Device], key: str = "name"
+) -> Location:
     n_yaml = len(loaded.site.devices) - len(csv_devices)
     if i < n_yaml:
         return loaded.where("devices", i, key)

@@ -75,7 +75,7 @@ def _scalar(event: Any, path: str) -> Any:
     line, col = _mark(event.start_mark)
     if event.tag in (None, "!"):
         implicit = event.implicit if event.tag is None else (False, False)
-        tag = _resolver.resolve(yaml.ScalarNode, event.value, implicit)
+        tag = _resolver.resolve(yaml.ScalarNode, event.value, implicit)  # type: ignore[no-untyped-call]
     else:
         tag = event.tag
     if tag not in _ALLOWED_TAGS:
@@ -139,7 +139,9 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
                 count += size
                 if count > MAX_NODES:
                     raise _err(
-                        path, *mark, f"document expands beyond {MAX_NODES} nodes (alias bomb?)",
+                        path,
+                        *mark,
+                        f"document expands beyond {MAX_NODES} nodes (alias bomb?)",
                         "yaml-too-large",
                     )
                 if awaiting_key:
@@ -149,12 +151,14 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
                 continue
             count += 1
             if count > MAX_NODES:
-                raise _err(path, *mark, f"document has more than {MAX_NODES} nodes", "yaml-too-large")
+                raise _err(
+                    path, *mark, f"document has more than {MAX_NODES} nodes", "yaml-too-large"
+                )
             if isinstance(event, yaml.ScalarEvent):
                 value = _scalar(event, path)
                 if awaiting_key:
                     assert parent is not None
-                    if not isinstance(value, (str, int, bool)) and value is not None:
+                    if not isinstance(value, (str, int)):
                         raise _err(path, *mark, "mapping keys must be plain scalars", "yaml-key")
                     keys = parent.container
                     if value in keys:
@@ -237,7 +241,9 @@ def read_text(path: Path, display: str | None = None) -> str:
         raise _err(shown, 0, 0, f"cannot read file: {exc.strerror}", "io") from exc
     if size > MAX_FILE_BYTES:
         raise _err(
-            shown, 1, 1,
+            shown,
+            1,
+            1,
             f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit",
             "file-too-large",
         )

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
@@ -34,7 +41,7 @@ def _check_name(value: str) -> str:
         raise fail(
             "unsafe-name",
             f"{value!r} is not a safe name: use 1-63 letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit (names end up in firewall configuration)"
+            "starting with a letter or digit (names end up in firewall configuration)",
         )
     return value
 
@@ -43,7 +50,7 @@ def _check_iface(value: str) -> str:
     if not re.match(IFACE_RE, value):
         raise fail(
             "unsafe-name",
-            f"{value!r} is not a safe interface name: letters, digits, '-', '_', '.', '/', ':'"
+            f"{value!r} is not a safe interface name: letters, digits, '-', '_', '.', '/', ':'",
         )
     return value
 
@@ -54,14 +61,29 @@ def _check_text(value: str) -> str:
         raise fail(
             "unsafe-text",
             f"text contains {bad.group()!r} at offset {bad.start()}: control characters, quotes, "
-            "backslashes and backticks are not allowed (they could inject configuration)"
+            "backslashes and backticks are not allowed (they could inject configuration)",
         )
     return value
 
 
-Name = Annotated[str, StringConstraints(strict=True), AfterValidator(_check_name)]
-InterfaceName = Annotated[str, StringConstraints(strict=True), AfterValidator(_check_iface)]
-Text = Annotated[str, StringConstraints(strict=True, max_length=500), AfterValidator(_check_text)]
+Name = Annotated[
+    str,
+    StringConstraints(strict=True),
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "pattern": NAME_RE}),
+]
+InterfaceName = Annotated[
+    str,
+    StringConstraints(strict=True),
+    AfterValidator(_check_iface),
+    WithJsonSchema({"type": "string", "pattern": IFACE_RE}),
+]
+Text = Annotated[
+    str,
+    StringConstraints(strict=True, max_length=500),
+    AfterValidator(_check_text),
+    WithJsonSchema({"type": "string", "maxLength": 500, "pattern": '^[^\\x00-\\x1f\\x7f"\\\\`]*$'}),
+]
 
 Protocol = Literal["tcp", "udp", "icmp", "icmpv6", "esp", "gre"]
 PORTED = ("tcp", "udp")
@@ -85,9 +107,7 @@ class Service(Frozen):
         return self.protocol
 
     def overlaps(self, other: Service) -> bool:
-        return (
-            self.protocol == other.protocol and self.low <= other.high and other.low <= self.high
-        )
+        return self.protocol == other.protocol and self.low <= other.high and other.low <= self.high
 
 
 def parse_service(value: Any) -> Any:
@@ -99,13 +119,21 @@ def parse_service(value: Any) -> Any:
     text = value.strip().lower()
     proto, _, ports = text.partition("/")
     if proto not in ("tcp", "udp", "icmp", "icmpv6", "esp", "gre"):
-        raise fail("bad-service", f"unknown protocol {proto!r} in {value!r} (tcp, udp, icmp, icmpv6, esp, gre)")
+        raise fail(
+            "bad-service",
+            f"unknown protocol {proto!r} in {value!r} (tcp, udp, icmp, icmpv6, esp, gre)",
+        )
     if proto in PORTED:
         if not ports:
-            raise fail("bad-service", f"{value!r}: a {proto} service needs a port or range, e.g. {proto}/443")
+            raise fail(
+                "bad-service",
+                f"{value!r}: a {proto} service needs a port or range, e.g. {proto}/443",
+            )
         lo_s, dash, hi_s = ports.partition("-")
         if not lo_s.isdigit() or (dash and not hi_s.isdigit()):
-            raise fail("bad-port", f"{value!r}: ports must be numbers, e.g. {proto}/443 or {proto}/20-21")
+            raise fail(
+                "bad-port", f"{value!r}: ports must be numbers, e.g. {proto}/443 or {proto}/20-21"
+            )
         low, high = int(lo_s), int(hi_s) if dash else int(lo_s)
         if not (1 <= low <= 65535 and 1 <= high <= 65535):
             raise fail("bad-port", f"{value!r}: port out of range (1-65535)")
@@ -123,10 +151,23 @@ def parse_service(value: Any) -> Any:
     return {"protocol": proto, "low": 0, "high": 0}
 
 
-ServiceSpec = Annotated[Service, BeforeValidator(parse_service)]
+SERVICE_PATTERN = r"^(tcp|udp)/[0-9]{1,5}(-[0-9]{1,5})?$|^icmp(v6)?(/[0-9]{1,3})?$|^(esp|gre)$"
+ServiceSpec = Annotated[
+    Service,
+    BeforeValidator(parse_service),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": SERVICE_PATTERN,
+            "examples": ["tcp/443", "udp/2575", "tcp/20-21", "icmp"],
+        }
+    ),
+]
 
 REF_KINDS = ("host", "group", "zone", "role", "class", "device", "zone-kind")
-REF_RE = re.compile(r"^(host|group|zone|role|class|device|zone-kind):([A-Za-z0-9][A-Za-z0-9._-]{0,62})$")
+REF_RE = re.compile(
+    r"^(host|group|zone|role|class|device|zone-kind):([A-Za-z0-9][A-Za-z0-9._-]{0,62})$"
+)
 
 
 class Ref(Frozen):
@@ -151,9 +192,19 @@ def parse_ref(value: Any) -> Any:
         raise fail(
             "bad-reference",
             f"{value!r} is not a reference: write KIND:NAME with KIND one of "
-            + ", ".join(REF_KINDS)
+            + ", ".join(REF_KINDS),
         )
     return {"kind": match.group(1), "name": match.group(2)}
 
 
-RefSpec = Annotated[Ref, BeforeValidator(parse_ref)]
+RefSpec = Annotated[
+    Ref,
+    BeforeValidator(parse_ref),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": REF_RE.pattern,
+            "examples": ["host:jump-01", "role:pump-server", "zone:clin-infusion"],
+        }
+    ),
+]

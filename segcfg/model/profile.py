@@ -38,7 +38,7 @@ class Communication(Requirement):
             raise fail(
                 "bad-reference",
                 f"a profile is site-independent: its peer must be role:, class: or zone-kind:, "
-                f"not {value.kind}: (bind hosts to roles in the site file)"
+                f"not {value.kind}: (bind hosts to roles in the site file)",
             )
         return value
 

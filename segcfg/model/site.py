@@ -7,7 +7,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from segcfg.model.common import (
     Frozen,
@@ -62,8 +69,16 @@ def _parse_address(value: Any) -> Any:
         raise fail("bad-address", f"{value!r} is not a valid IPv4 or IPv6 address") from None
 
 
-Network = Annotated[IPNetwork, BeforeValidator(_parse_network)]
-Address = Annotated[IPAddress, BeforeValidator(_parse_address)]
+Network = Annotated[
+    IPNetwork,
+    BeforeValidator(_parse_network),
+    WithJsonSchema({"type": "string", "examples": ["10.20.10.0/24", "2001:db8:10::/64"]}),
+]
+Address = Annotated[
+    IPAddress,
+    BeforeValidator(_parse_address),
+    WithJsonSchema({"type": "string", "examples": ["10.20.10.11"]}),
+]
 
 
 def _vlan(value: int) -> int:
@@ -143,7 +158,7 @@ class NapalmTarget(Frozen):
                 raise fail(
                     "secret-in-site",
                     f"optional_args.{key}: credentials never belong in the site file; "
-                    "use environment variables or a credentials file outside the repository"
+                    "use environment variables or a credentials file outside the repository",
                 )
         return value
 

@@ -1,0 +1,3 @@
+from segcfg.cli import main
+
+main()

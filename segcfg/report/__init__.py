@@ -1,0 +1,1 @@
+"""Reports: diagnostics and findings as text, JSON and SARIF."""
