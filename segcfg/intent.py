@@ -35,8 +35,11 @@ class Provenance:
     hicp: str = "9.M.E"
 
     def remark(self) -> str:
+        """Provenance for a rule remark: independent of the working directory."""
         loc = self.location
-        return f"{self.requirement} ({loc.file}:{loc.line}) HICP {self.hicp}"
+        parts = loc.file.replace("\\", "/").split("/")
+        stable = "/".join(parts[-2:])
+        return f"{self.requirement} ({stable}:{loc.line}) HICP {self.hicp}"
 
 
 @dataclass(frozen=True, order=True)

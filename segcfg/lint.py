@@ -229,7 +229,7 @@ def lint_site(loaded: LoadedSite, today: date) -> LintReport:
             )
 
     # Clinical zones without an enforcement point.
-    guarded = {f.zone for ep in site.enforcement_points for f in ep.interfaces}
+    guarded = {f.zone for ep in site.enforcement_points for f in ep.interfaces if f.zone}
     for i, z in enumerate(site.zones):
         if z.kind in (ZoneKind.CLINICAL,) and z.name not in guarded:
             add(

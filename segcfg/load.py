@@ -537,7 +537,10 @@ def check_site_structure(loaded: LoadedSite, csv_devices: list[Device]) -> list[
         need_zone(d.zone, _dev_loc(loaded, i, d, csv_devices, "zone"))
     for i, ep in enumerate(site.enforcement_points):
         for j, f in enumerate(ep.interfaces):
-            need_zone(f.zone, loaded.where("enforcement_points", i, "interfaces", j, "zone"))
+            if f.zone is not None:
+                need_zone(f.zone, loaded.where("enforcement_points", i, "interfaces", j, "zone"))
+            for k, z in enumerate(f.reaches):
+                need_zone(z, loaded.where("enforcement_points", i, "interfaces", j, "reaches", k))
 
     def need_ref(ref: Ref, where: Location) -> None:
         if ref.name not in known[ref.kind]:

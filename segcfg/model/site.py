@@ -135,8 +135,23 @@ class Device(Frozen):
 
 
 class Interface(Frozen):
+    """An interface of an enforcement point: the zone it guards (directly attached), and/or
+    zones reached through it (an uplink or transit toward zones guarded elsewhere)."""
+
     name: InterfaceName = Field(description="interface, nameif (ASA) or unit (Junos)")
-    zone: Name
+    zone: Name | None = Field(default=None, description="the zone this interface guards")
+    reaches: tuple[Name, ...] = Field(
+        default=(), description="zones reached through this interface, guarded elsewhere"
+    )
+
+    @model_validator(mode="after")
+    def _some_zone(self) -> Interface:
+        if self.zone is None and not self.reaches:
+            raise fail("missing-key", "an interface needs a zone, reaches, or both")
+        return self
+
+    def zones(self) -> tuple[str, ...]:
+        return ((self.zone,) if self.zone else ()) + self.reaches
 
 
 _SECRET_WORDS = ("password", "secret", "passphrase", "token", "key_file", "keyfile", "private")

@@ -1,0 +1,363 @@
+"""Compile a site into an ordered rule IR per enforcement point.
+
+Order within each enforcement point: scanners toward clinical zones denied and logged
+(SCAN-SWEEP); anything toward decoys denied and logged (DECOY); the permits of the intent (and,
+for stateless platforms, the exact replies they need); remote-access ports toward clinical zones
+denied and logged (REMOTE-ACCESS); default deny, logged (DEFAULT-DENY).
+
+The compiler refuses — with one error listing every problem — a site whose intent breaks a
+guarantee, holds an expired exception, or needs what a platform cannot express.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import netaddr
+
+from segcfg.errors import CapabilityError, Diagnostic, Location, SegcfgError, Severity
+from segcfg.intent import (
+    CLINICAL_KINDS,
+    Flow,
+    Intent,
+    Provenance,
+    build_intent,
+    decoy_endpoints,
+)
+from segcfg.ir import (
+    ANY_ZONE,
+    DECOY,
+    DEFAULT_DENY,
+    REMOTE_ACCESS,
+    SCAN_SWEEP,
+    InterfaceBinding,
+    PortRange,
+    Rule,
+    RuleSet,
+)
+from segcfg.load import LoadedSite
+from segcfg.model.common import Service
+from segcfg.model.site import EnforcementPoint, IPNetwork, ZoneKind
+from segcfg.platforms import Capabilities, capabilities
+from segcfg.resolve import Endpoint, Resolver
+
+
+def collapse(networks: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
+    """The smallest list of CIDRs covering exactly the same addresses (netaddr.cidr_merge)."""
+    merged = netaddr.cidr_merge([str(n) for n in networks])
+    out = [ipaddress.ip_network(str(c)) for c in merged]
+    return tuple(sorted(out, key=lambda n: (n.version, int(n.network_address), n.prefixlen)))
+
+
+def merge_ports(ranges: Iterable[PortRange]) -> tuple[PortRange, ...]:
+    """Sorted, non-overlapping, non-adjacent port ranges covering exactly the same ports."""
+    out: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return tuple((lo, hi) for lo, hi in out)
+
+
+def label_for(endpoints: Sequence[Endpoint]) -> str:
+    """A readable, stable name for a set of endpoints (used for object groups)."""
+    kinds = {e.kind for e in endpoints}
+    if len(endpoints) == 1:
+        return endpoints[0].name
+    if kinds == {"device"}:
+        classes = sorted({e.device_class or "device" for e in endpoints})
+        zones = sorted({e.zone for e in endpoints})
+        if len(classes) == 1 and len(zones) == 1:
+            return f"{classes[0]}.{zones[0]}"
+    digest = hashlib.sha256(",".join(sorted(str(e) for e in endpoints)).encode()).hexdigest()
+    return f"set-{digest[:10]}"
+
+
+@dataclass(frozen=True)
+class _Problem:
+    where: Location
+    message: str
+    code: str
+
+
+def _family_split(networks: Iterable[IPNetwork]) -> dict[int, tuple[IPNetwork, ...]]:
+    by: dict[int, list[IPNetwork]] = defaultdict(list)
+    for n in networks:
+        by[n.version].append(n)
+    return {fam: collapse(nets) for fam, nets in sorted(by.items())}
+
+
+def _protocol_for(service: Service, family: int) -> str:
+    if service.protocol == "icmp" and family == 6:
+        return "icmpv6"
+    if service.protocol == "icmpv6" and family == 4:
+        return "icmp"
+    return service.protocol
+
+
+def refuse_unsafe(intent: Intent) -> None:
+    """Raise one error listing every guarantee violation and expired exception."""
+    diags = [
+        Diagnostic(
+            v.flow.provenance.location,
+            Severity.ERROR,
+            f"{v.flow.provenance.requirement}: {v.message}; not compiled",
+            v.code,
+            v.hicp,
+        )
+        for v in intent.violations
+    ]
+    diags += [
+        Diagnostic(
+            where,
+            Severity.ERROR,
+            f"exception {xid} has expired; not compiled",
+            "exception-expired",
+            "9.M.E",
+        )
+        for where, xid in intent.expired
+    ]
+    if diags:
+        unique = {(d.location, d.code, d.message): d for d in diags}
+        raise SegcfgError(list(unique.values()))
+
+
+def compile_site(loaded: LoadedSite, today: date, platform: str | None = None) -> list[RuleSet]:
+    """Rule sets for every enforcement point of the site (``platform`` overrides each one's)."""
+    intent = build_intent(loaded, today)
+    refuse_unsafe(intent)
+    problems: list[_Problem] = []
+    out: list[RuleSet] = []
+    for i, ep in enumerate(loaded.site.enforcement_points):
+        caps = capabilities(platform or ep.platform)
+        ruleset, probs = compile_enforcement_point(loaded, intent, ep, i, caps)
+        problems.extend(probs)
+        out.append(ruleset)
+    if problems:
+        unique = sorted({(p.where, p.message, p.code) for p in problems})
+        raise CapabilityError([Diagnostic(w, Severity.ERROR, m, c) for w, m, c in unique])
+    return sorted(out, key=lambda rs: rs.enforcement_point)
+
+
+def compile_enforcement_point(
+    loaded: LoadedSite, intent: Intent, ep: EnforcementPoint, index: int, caps: Capabilities
+) -> tuple[RuleSet, list[_Problem]]:
+    r: Resolver = intent.resolver
+    attached = {z: f.name for f in ep.interfaces for z in f.zones()}
+    guarded = {f.zone for f in ep.interfaces if f.zone}
+    where = loaded.where("enforcement_points", index)
+    problems: list[_Problem] = []
+    zones_sorted = sorted(attached)
+
+    if not caps.ipv6:
+        for z in sorted(guarded):
+            if any(n.version == 6 for n in r.zones[z].networks):
+                problems.append(
+                    _Problem(
+                        where,
+                        f"{ep.name} ({caps.name}) guards zone {z}, which has IPv6 networks; "
+                        f"{caps.name} output has no IPv6 filtering here, so IPv6 would pass "
+                        "unfiltered",
+                        "capability-ipv6",
+                    )
+                )
+
+    # Flows this point enforces.
+    crossing: list[Flow] = []
+    for f in intent.flows:
+        if f.src.zone == f.dst.zone:
+            continue
+        a, b = f.src.zone in guarded, f.dst.zone in guarded
+        if f.src.zone in attached and f.dst.zone in attached:
+            if attached[f.src.zone] != attached[f.dst.zone]:
+                crossing.append(f)  # enters one interface, leaves by another
+        elif a or b:
+            missing = f.dst.zone if f.src.zone in attached else f.src.zone
+            problems.append(
+                _Problem(
+                    where,
+                    f"{ep.name} guards {f.src.zone if a else f.dst.zone} but no interface of it "
+                    f"reaches zone {missing}, needed by {f.provenance.requirement}",
+                    "missing-interface",
+                )
+            )
+
+    rules: list[Rule] = []
+    counter = [0]
+
+    def add(rule_kw: dict[str, object]) -> None:
+        counter[0] += 1
+        rules.append(Rule(name=f"R{counter[0]:05d}", **rule_kw))  # type: ignore[arg-type]
+
+    clinical_zones = [z for z in zones_sorted if r.zone_kind(z) in CLINICAL_KINDS]
+    # 1. SCAN-SWEEP
+    scanner_refs = loaded.site.policy.scanner_sources
+    scanners = (
+        r.resolve_all(scanner_refs)
+        if scanner_refs
+        else tuple(r.zone_endpoint(z) for z in loaded.site.zones if z.kind is ZoneKind.SCANNER)
+    )
+    for sc in scanners:
+        if sc.zone not in attached:
+            continue
+        for cz in clinical_zones:
+            if attached[cz] == attached[sc.zone]:
+                continue
+            src_fam = _family_split(sc.networks)
+            dst_fam = _family_split(r.zones[cz].networks)
+            for fam in sorted(set(src_fam) & set(dst_fam)):
+                add(
+                    {
+                        "action": "deny",
+                        "section": "scan-sweep",
+                        "from_zone": sc.zone,
+                        "to_zone": cz,
+                        "family": fam,
+                        "sources": src_fam[fam],
+                        "destinations": dst_fam[fam],
+                        "log": SCAN_SWEEP,
+                        "remarks": (
+                            f"HICP 9.L.A: scanner {sc.name} never reaches clinical zone {cz}",
+                        ),
+                        "src_label": sc.name,
+                        "dst_label": cz,
+                    }
+                )
+    # 2. DECOY: from any interface.
+    for dec in decoy_endpoints(r):
+        if dec.zone not in attached:
+            continue
+        for fam, nets in _family_split(dec.networks).items():
+            add(
+                {
+                    "action": "deny",
+                    "section": "decoy",
+                    "from_zone": ANY_ZONE,
+                    "to_zone": dec.zone,
+                    "family": fam,
+                    "destinations": nets,
+                    "log": DECOY,
+                    "remarks": (f"HICP 9.L.B: decoy {dec.name}; any contact is an incident",),
+                    "dst_label": dec.name,
+                }
+            )
+    # 3. Permits (and exact replies on stateless platforms).
+    groups: dict[tuple[str, str, Provenance, str, int], list[Flow]] = defaultdict(list)
+    for f in crossing:
+        for fam_src in {n.version for n in f.src.networks}:
+            if fam_src not in {n.version for n in f.dst.networks}:
+                continue
+            proto = _protocol_for(f.service, fam_src)
+            groups[(f.src.zone, f.dst.zone, f.provenance, proto, fam_src)].append(f)
+    permits: list[Rule] = []
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2].requirement, k[3], k[4])):
+        from_zone, to_zone, prov, proto, fam = key
+        flows = groups[key]
+        srcs = sorted({f.src for f in flows})
+        dsts = sorted({f.dst for f in flows})
+        src_nets = collapse(n for e in srcs for n in e.networks if n.version == fam)
+        dst_nets = collapse(n for e in dsts for n in e.networks if n.version == fam)
+        ported = proto in ("tcp", "udp")
+        ports = merge_ports((f.service.low, f.service.high) for f in flows) if ported else ()
+        icmp_types = sorted({f.service.low for f in flows if f.service.low == f.service.high})
+        icmp_any = any(f.service.low != f.service.high for f in flows)
+        remark = (prov.remark(),)
+        base = {
+            "action": "permit",
+            "section": "permit",
+            "from_zone": from_zone,
+            "to_zone": to_zone,
+            "family": fam,
+            "protocol": proto,
+            "sources": src_nets,
+            "destinations": dst_nets,
+            "remarks": remark,
+            "src_label": label_for(srcs),
+            "dst_label": label_for(dsts),
+        }
+        if proto in ("icmp", "icmpv6") and not icmp_any:
+            for icmp_type in icmp_types:
+                permits.append(Rule(name="", icmp_type=icmp_type, **base))  # type: ignore[arg-type]
+        else:
+            permits.append(Rule(name="", dst_ports=ports, **base))  # type: ignore[arg-type]
+    for p in permits:
+        add({k: v for k, v in p.__dict__.items() if k != "name"})
+    if not caps.stateful:
+        for p in permits:
+            reply: dict[str, object] = {
+                "action": "permit",
+                "section": "reply",
+                "from_zone": p.to_zone,
+                "to_zone": p.from_zone,
+                "family": p.family,
+                "protocol": p.protocol,
+                "sources": p.destinations,
+                "destinations": p.sources,
+                "remarks": ("reply of " + p.remarks[0],),
+                "src_label": p.dst_label,
+                "dst_label": p.src_label,
+            }
+            if p.protocol == "tcp":
+                reply.update(src_ports=p.dst_ports, established=True)
+            elif p.protocol == "udp":
+                reply.update(src_ports=p.dst_ports)
+            elif p.protocol in ("icmp", "icmpv6"):
+                if p.icmp_type in (8, 128):
+                    reply.update(icmp_type=0 if p.icmp_type == 8 else 129)
+                elif p.icmp_type is not None:
+                    continue  # no reply type for other ICMP messages
+            add(reply)
+    # 4. REMOTE-ACCESS: from any interface toward each clinical zone.
+    ra_ports = loaded.site.policy.remote_access_ports
+    by_proto: dict[str, list[PortRange]] = defaultdict(list)
+    for svc in ra_ports:
+        by_proto[svc.protocol].append((svc.low, svc.high))
+    for cz in clinical_zones:
+        if r.zone_kind(cz) is not ZoneKind.CLINICAL:
+            continue
+        for fam, nets in _family_split(r.zones[cz].networks).items():
+            for proto in sorted(by_proto):
+                add(
+                    {
+                        "action": "deny",
+                        "section": "remote-access",
+                        "from_zone": ANY_ZONE,
+                        "to_zone": cz,
+                        "family": fam,
+                        "protocol": proto,
+                        "destinations": nets,
+                        "dst_ports": merge_ports(by_proto[proto]),
+                        "log": REMOTE_ACCESS,
+                        "remarks": (
+                            "HICP 9.L.B: remote-access ports toward a clinical zone "
+                            "only from management sources",
+                        ),
+                        "dst_label": cz,
+                    }
+                )
+    # 5. Default deny, logged.
+    add(
+        {
+            "action": "deny",
+            "section": "default-deny",
+            "from_zone": ANY_ZONE,
+            "to_zone": ANY_ZONE,
+            "log": DEFAULT_DENY,
+            "remarks": ("default deny (HICP 9.M.E)",),
+        }
+    )
+    ruleset = RuleSet(
+        site=loaded.site.site,
+        enforcement_point=ep.name,
+        platform=caps.name,
+        stateful=caps.stateful,
+        interfaces=tuple(InterfaceBinding(f.name, z) for f in ep.interfaces for z in f.zones()),
+        rules=tuple(rules),
+    )
+    return ruleset, problems

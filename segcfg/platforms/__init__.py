@@ -1,0 +1,84 @@
+"""Platforms: each a folder with its capabilities (data), later its running-config parser.
+
+Behaviour lives once (compiler, renderer); a platform is mostly data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    name: str
+    extension: str
+    stateful: bool
+    object_groups: bool
+    ipv6: bool
+    name_max: int
+    log: bool
+    remark_max: int
+    comment: str  # how a comment line starts in the rendered file
+
+
+PLATFORMS: dict[str, Capabilities] = {
+    "cisco-ios": Capabilities(
+        "cisco-ios",
+        "ios",
+        stateful=False,
+        object_groups=True,
+        ipv6=False,
+        name_max=64,
+        log=True,
+        remark_max=100,
+        comment="!",
+    ),
+    "cisco-asa": Capabilities(
+        "cisco-asa",
+        "asa",
+        stateful=True,
+        object_groups=True,
+        ipv6=True,
+        name_max=64,
+        log=True,
+        remark_max=100,
+        comment=":",
+    ),
+    "junos-srx": Capabilities(
+        "junos-srx",
+        "junos",
+        stateful=True,
+        object_groups=True,
+        ipv6=True,
+        name_max=63,
+        log=True,
+        remark_max=900,
+        comment="#",
+    ),
+    "nftables": Capabilities(
+        "nftables",
+        "nft",
+        stateful=True,
+        object_groups=True,
+        ipv6=True,
+        name_max=63,
+        log=True,
+        remark_max=128,
+        comment="#",
+    ),
+    "iptables": Capabilities(
+        "iptables",
+        "rules",
+        stateful=True,
+        object_groups=False,
+        ipv6=False,
+        name_max=28,
+        log=True,
+        remark_max=200,
+        comment="#",
+    ),
+}
+
+
+def capabilities(platform: str) -> Capabilities:
+    return PLATFORMS[platform]
