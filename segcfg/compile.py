@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -155,6 +156,15 @@ def compile_enforcement_point(
     problems: list[_Problem] = []
     zones_sorted = sorted(attached)
 
+    for f in ep.interfaces:
+        if not re.match(caps.iface_re, f.name):
+            problems.append(
+                _Problem(
+                    where,
+                    f"{ep.name}: interface name {f.name!r} is not valid on {caps.name}",
+                    "capability-interface-name",
+                )
+            )
     if not caps.ipv6:
         for z in sorted(guarded):
             if any(n.version == 6 for n in r.zones[z].networks):
@@ -243,7 +253,7 @@ def compile_enforcement_point(
                     "family": fam,
                     "destinations": nets,
                     "log": DECOY,
-                    "remarks": (f"HICP 9.L.B: decoy {dec.name}; any contact is an incident",),
+                    "remarks": (f"HICP 9.L.B: decoy {dec.name}, any contact is an incident",),
                     "dst_label": dec.name,
                 }
             )

@@ -9,6 +9,7 @@ in a subprocess for exit codes and output formats.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -888,3 +889,239 @@ def test_no_decoy_is_info(tmp_path: Path) -> None:
     d = assert_finding(report, "no-decoy", Severity.INFO, site_file(tmp_path), "management_sources")
     assert d.hicp == "9.L.B"
     assert report.errors == 0 and report.warnings == 0
+
+
+def test_zone_only_reached_through_an_interface_is_unguarded(tmp_path: Path) -> None:
+    """``reaches`` names zones guarded elsewhere: it does not guard the zone itself."""
+    zones = ZONES + "  - {name: clin-2, kind: clinical, networks: [10.1.5.0/24]}\n"
+    bad = write_site(
+        tmp_path, zones=zones, enforcement=ENFORCEMENT + "      - {name: up, reaches: [clin-2]}\n"
+    )
+    assert_finding(
+        lint(bad), "unguarded-zone", Severity.WARNING, site_file(bad), "name: clin-2", at="{"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: lint.py counts an expired exception as covering a profile's internet needs, so "
+    "internet-need-without-exception is not reported although the expired exception allows "
+    "nothing (only exception-expired is)",
+)
+def test_expired_exception_does_not_cover_internet_needs(tmp_path: Path) -> None:
+    need = "internet: [{services: [tcp/443], why: cloud updates, source: typical}]\n"
+    bad = write_site(
+        tmp_path,
+        zones=ZONES + "  - {name: inet, kind: internet}\n",
+        profiles={"pump": profile(extra=need)},
+        policy=POLICY + _exception("internet", "2026-11-01", "class:pump"),
+    )
+    report = lint(bad)
+    assert only(report, "exception-expired").severity is Severity.ERROR
+    assert only(report, "internet-need-without-exception").severity is Severity.WARNING
+
+
+def test_scanner_toward_clinical_servers_through_an_exception(tmp_path: Path) -> None:
+    bad = write_site(
+        tmp_path / "bad",
+        zones=ZONES + SCAN_ZONE,
+        policy=POLICY + _exception("role:pump-server", src="zone:scan"),
+    )
+    assert_finding(
+        lint(bad), "scanner-to-clinical", Severity.ERROR, site_file(bad), "EXC-1", "{", hicp="9.L.A"
+    )
+    clean = write_site(
+        tmp_path / "clean",
+        zones=ZONES + SCAN_ZONE,
+        policy=POLICY + _exception("role:pump-server", src="host:jump"),
+    )
+    assert_clean(lint(clean), "scanner-to-clinical")
+
+
+# ------------------------------------------------------------------------------------------------
+# The command line: exit codes and formats
+
+
+EXPIRED = _exception("role:pump-server", "2026-11-27", "class:pump")
+
+
+def test_cli_exit_0_when_clean_and_with_warnings_only(tmp_path: Path) -> None:
+    clean = write_site(tmp_path / "clean")
+    proc = run_cli("lint", str(clean), "--today", "2026-11-28")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.rstrip().endswith("0 error(s), 0 warning(s)")
+    warned = write_site(
+        tmp_path / "warned", profiles={"pump": profile(), "spare": profile("spare")}
+    )
+    proc = run_cli("lint", str(warned), "--today", "2026-11-28")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    line, col = pos(profile_file(warned, "spare"), "class: spare", "spare")
+    assert f"spare.yaml:{line}:{col}: warning: " in proc.stdout
+    assert "[unused-profile]" in proc.stdout
+    assert proc.stdout.rstrip().endswith("0 error(s), 1 warning(s)")
+
+
+def test_cli_exit_1_on_error_findings_and_today_decides(tmp_path: Path) -> None:
+    site = write_site(tmp_path, policy=POLICY + EXPIRED)
+    proc = run_cli("lint", str(site), "--today", "2026-11-28")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line, col = pos(site_file(site), "EXC-1", "2026-11-27")
+    assert f"site.yaml:{line}:{col}: error: exception EXC-1" in proc.stdout
+    assert "(HICP 9.M.E) [exception-expired]" in proc.stdout
+    # The same file, evaluated a year earlier: the exception is far from expiry.
+    proc = run_cli("lint", str(site), "--today", "2025-11-28")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "exception-" not in proc.stdout
+
+
+def test_cli_exit_2_when_the_site_cannot_be_loaded(tmp_path: Path) -> None:
+    site = write_site(
+        tmp_path, hosts=HOSTS + "  - {name: lost, address: 10.9.0.1, zone: nowhere}\n"
+    )
+    line, col = pos(site_file(site), "name: lost", "nowhere")
+    proc = run_cli("lint", str(site), "--today", "2026-11-28")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"site.yaml:{line}:{col}: error: unknown zone 'nowhere'" in proc.stderr
+    assert "[dangling-reference]" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = run_cli("lint", str(site), "--format", "json", "--today", "2026-11-28")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["loaded"] is False
+    assert [(d["code"], d["line"], d["col"]) for d in doc["diagnostics"]] == [
+        ("dangling-reference", line, col)
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lint", "{missing}"],
+        ["lint", "{site}", "--today", "28/11/2026"],
+        ["lint", "{site}", "--format", "xml"],
+    ],
+    ids=["no-site-dir", "bad-date", "bad-format"],
+)
+def test_cli_exit_2_on_bad_usage(tmp_path: Path, args: list[str]) -> None:
+    site = write_site(tmp_path / "site")
+    argv = [a.format(missing=tmp_path / "missing", site=site) for a in args]
+    proc = run_cli(*argv)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_json_has_diagnostics_and_metrics(tmp_path: Path) -> None:
+    devices = DEVICES + (
+        "  - {name: pump-02, class: pump, address: 10.2.0.12, zone: corp}\n"
+        "  - {name: mystery-01, class: mystery, address: 10.1.1.40, zone: clin}\n"
+    )
+    site = write_site(tmp_path, devices=devices)
+    proc = run_cli("lint", str(site), "--format", "json", "--today", "2026-11-28")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["tool"] == "segcfg" and doc["loaded"] is True
+    assert doc["errors"] == 1 and doc["warnings"] == 1
+    assert doc["metrics"] == {
+        "zones": 4,
+        "devices": 3,
+        "medical_devices": 2,
+        "medical_devices_not_segmented": 1,
+        "devices_without_profile": 1,
+        "profiles": 1,
+        "flows": 4,
+        "enforcement_points": 1,
+    }
+    by_code = {d["code"]: d for d in doc["diagnostics"]}
+    assert set(by_code) == {"not-segmented", "no-profile"}
+    ns = by_code["not-segmented"]
+    assert (ns["severity"], ns["hicp"]) == ("warning", "9.M.E")
+    assert (ns["line"], ns["col"]) == pos(site_file(site), "pump-02", "{")
+    assert Path(ns["file"]).resolve() == site_file(site).resolve()
+    np_ = by_code["no-profile"]
+    assert (np_["severity"], np_["hicp"]) == ("error", "9.M.D")
+    assert (np_["line"], np_["col"]) == pos(site_file(site), "mystery-01", "{")
+
+
+def test_cli_sarif_is_sarif_2_1_0(tmp_path: Path) -> None:
+    pump = profile(communications=TO_PUMP_SERVER + comm("peer", "zone-kind:corporate", "tcp/80"))
+    site = write_site(tmp_path, profiles={"pump": pump})
+    proc = run_cli("lint", str(site), "--format", "sarif", "--today", "2026-11-28")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["version"] == "2.1.0"
+    assert "sarif" in doc["$schema"] and "2.1.0" in doc["$schema"]
+    assert len(doc["runs"]) == 1
+    run = doc["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "segcfg"
+    rule_ids = [r["id"] for r in driver["rules"]]
+    assert len(rule_ids) == len(set(rule_ids))
+    results = run["results"]
+    line, _ = pos(profile_file(site), "zone-kind:corporate")
+    got = {(r["ruleId"], r["level"]) for r in results}
+    assert got == {("untrusted-to-clinical", "error"), ("cleartext", "warning")}
+    for r in results:
+        assert r["message"]["text"]
+        assert rule_ids[r["ruleIndex"]] == r["ruleId"]
+        (loc,) = r["locations"]
+        phys = loc["physicalLocation"]
+        assert Path(phys["artifactLocation"]["uri"]).resolve() == profile_file(site).resolve()
+        assert phys["region"]["startLine"] == line
+        assert phys["region"]["startColumn"] >= 1
+
+
+def test_cli_sarif_with_no_findings_has_an_empty_result_list(tmp_path: Path) -> None:
+    proc = run_cli("lint", str(write_site(tmp_path)), "-f", "sarif", "--today", "2026-11-28")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["version"] == "2.1.0"
+    assert doc["runs"][0]["tool"]["driver"]["name"] == "segcfg"
+    assert doc["runs"][0]["results"] == []
+
+
+def test_example_hospital_lints_clean() -> None:
+    example = REPO / "examples" / "hospital"
+    if not (example / "site.yaml").is_file():
+        pytest.skip("examples/hospital/site.yaml does not exist yet (being written)")
+    # A fixed date keeps the test stable; .ci/run also lints the example as of the real date.
+    proc = run_cli("lint", "examples/hospital", "--today", "2026-11-28")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("0 error(s)"), proc.stdout
+    proc = run_cli("lint", "examples/hospital", "--format", "json", "--today", "2026-11-28")
+    doc = json.loads(proc.stdout)
+    assert doc["errors"] == 0
+    assert doc["metrics"]["devices"] > 0
+    assert doc["metrics"]["devices_without_profile"] == 0
+
+
+def test_help_lists_lint_and_schema() -> None:
+    proc = run_cli("--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "lint" in proc.stdout and "schema" in proc.stdout
+    for command in ("lint", "schema"):
+        sub = run_cli(command, "--help")
+        assert sub.returncode == 0, sub.stderr
+
+
+def test_schema_check_passes_on_the_repository() -> None:
+    proc = run_cli("schema", "--check")
+    assert proc.returncode == 0, (
+        "generated/schema is stale; run `segcfg schema` and commit it\n" + proc.stderr
+    )
+
+
+def test_schema_out_writes_both_files(tmp_path: Path) -> None:
+    out = tmp_path / "schema"
+    proc = run_cli("schema", "--out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["profile.schema.json", "site.schema.json"]
+    for name in ("site.schema.json", "profile.schema.json"):
+        doc = json.loads((out / name).read_text(encoding="utf-8"))
+        assert "$schema" in doc and "json-schema.org" in doc["$schema"]
+        assert doc["type"] == "object" and "properties" in doc
+    site_doc = json.loads((out / "site.schema.json").read_text(encoding="utf-8"))
+    assert {"site", "zones", "devices", "policy"} <= set(site_doc["properties"])
+    profile_doc = json.loads((out / "profile.schema.json").read_text(encoding="utf-8"))
+    assert {"class", "manufacturer", "communications"} <= set(profile_doc["properties"])
+    # --check against what was just written: current.
+    assert run_cli("schema", "--out", str(out), "--check").returncode == 0

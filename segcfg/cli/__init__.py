@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import traceback
 
+from segcfg.cli import compile_cmd as _compile_cmd  # noqa: F401  (registers the command)
 from segcfg.cli.app import app, state
 from segcfg.errors import SegcfgError
 

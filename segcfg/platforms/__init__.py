@@ -19,7 +19,10 @@ class Capabilities:
     log: bool
     remark_max: int
     comment: str  # how a comment line starts in the rendered file
+    iface_re: str = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,62}$"  # interface names it accepts
 
+
+LINUX_IFNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$"  # IFNAMSIZ 16, no '/' or ':'
 
 PLATFORMS: dict[str, Capabilities] = {
     "cisco-ios": Capabilities(
