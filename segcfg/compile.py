@@ -156,12 +156,12 @@ def compile_enforcement_point(
     problems: list[_Problem] = []
     zones_sorted = sorted(attached)
 
-    for f in ep.interfaces:
-        if not re.match(caps.iface_re, f.name):
+    for iface in ep.interfaces:
+        if not re.match(caps.iface_re, iface.name):
             problems.append(
                 _Problem(
                     where,
-                    f"{ep.name}: interface name {f.name!r} is not valid on {caps.name}",
+                    f"{ep.name}: interface name {iface.name!r} is not valid on {caps.name}",
                     "capability-interface-name",
                 )
             )

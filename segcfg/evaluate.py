@@ -43,9 +43,11 @@ def rule_matches(rule: Rule, pkt: Packet, zone_of_interface: dict[str, str] | No
         return False
     if rule.destinations and not any(pkt.dst in n for n in rule.destinations):
         return False
-    if rule.protocol in ("tcp", "udp"):
-        if not _in_ranges(pkt.sport, rule.src_ports) or not _in_ranges(pkt.dport, rule.dst_ports):
-            return False
+    ported = rule.protocol in ("tcp", "udp")
+    if ported and not (
+        _in_ranges(pkt.sport, rule.src_ports) and _in_ranges(pkt.dport, rule.dst_ports)
+    ):
+        return False
     if rule.icmp_type is not None and rule.icmp_type != pkt.icmp_type:
         return False
     return not (rule.established and not (pkt.protocol == "tcp" and pkt.established))
