@@ -105,9 +105,26 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> PathKey:
-    """Drop pydantic's union-member and validator tags from an error location."""
-    return tuple(p for p in loc if isinstance(p, int) or ("[" not in p and not p[:1].isupper()))
+def _clean_loc(loc: tuple[Any, ...], doc: SourceDoc | None = None) -> PathKey:
+    """Drop pydantic's union-member and validator tags from an error location.
+
+    With the document at hand a part is kept when the data really has it (so a key such as
+    ``Zones`` survives); otherwise tags are recognised by their form (``IPv4Network``,
+    ``function-before[...]``).
+    """
+    out: list[str | int] = []
+    for i, p in enumerate(loc):
+        if isinstance(p, int):
+            out.append(p)
+            continue
+        if doc is not None:
+            here = (*out, p)
+            if here in doc.positions or here in doc.key_positions or i == len(loc) - 1:
+                out.append(p)
+            continue
+        if "[" not in p and not p[:1].isupper():
+            out.append(p)
+    return tuple(out)
 
 
 def validation_diagnostics(
@@ -116,7 +133,7 @@ def validation_diagnostics(
     """Map every pydantic error back to the YAML node it came from."""
     out: list[Diagnostic] = []
     errors = exc.errors(include_url=False)
-    locs = [prefix + _clean_loc(tuple(e["loc"])) for e in errors]
+    locs = [prefix + _clean_loc(tuple(e["loc"]), doc) for e in errors]
     for err, loc in zip(errors, locs, strict=True):
         kind = str(err["type"])
         if kind == "too_short" and any(o[: len(loc)] == loc and o != loc for o in locs):

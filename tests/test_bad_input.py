@@ -270,8 +270,6 @@ CASES = [
         "unknown-key-top-level-capitalised",
         site(sub(BASE_SITE, "zones:\n", "Zones:\n")),
         (SITE, 3, 1, "unknown-key"),
-        bug="a key starting with a capital letter (or containing '[') is dropped from the error "
-        "location by _clean_loc: reported as \"unknown key '?'\" at 1:1, not 'Zones' at 3:1",
     ),
     Case(
         "unknown-key-in-zone",
@@ -585,7 +583,12 @@ CASES = [
 
 @pytest.mark.parametrize("case", [c.param() for c in CASES])
 def test_bad_input_is_refused(tmp_path: Path, case: Case) -> None:
-    run = lint(tmp_path, case.files)
+    try:
+        run = lint(tmp_path, case.files)
+    finally:  # pytest keeps recent tmp_paths: do not leave 50 MB behind
+        for big in tmp_path.rglob("*"):
+            if big.is_file() and big.stat().st_size > 1_000_000:
+                big.unlink()
     assert_refused(run)
     path, line, col, code = case.at
     got = run.diagnostics()
