@@ -160,7 +160,11 @@ def build_intent(loaded: LoadedSite, today: date) -> Intent:
             for dst in sorted(set(dsts)):
                 flows.extend(Flow.make(src, dst, s, prov) for s in exc.services)
     flows = sorted(set(flows))
-    violations = [v for f in flows for v in guarantee_violations(f, r, mgmt_sources)]
+    scanners = r.resolve_all(site.policy.scanner_sources)
+    decoys = _decoys(r)
+    violations = [
+        v for f in flows for v in guarantee_violations(f, r, mgmt_sources, scanners, decoys)
+    ]
     return Intent(flows, violations, expired, r)
 
 
@@ -174,14 +178,17 @@ def _in_scanner(ep: Endpoint, r: Resolver, scanners: tuple[Endpoint, ...]) -> bo
 
 
 def guarantee_violations(
-    flow: Flow, r: Resolver, mgmt_sources: Iterable[Endpoint]
+    flow: Flow,
+    r: Resolver,
+    mgmt_sources: Iterable[Endpoint],
+    scanners: tuple[Endpoint, ...],
+    decoys: tuple[Endpoint, ...],
 ) -> list[Violation]:
     """Every guarantee of DESIGN.md this single flow would break (empty when safe)."""
     site = r.loaded.site
     out: list[Violation] = []
     src, dst, svc = flow.src, flow.dst, flow.service
     src_kind, dst_kind = r.zone_kind(src.zone), r.zone_kind(dst.zone)
-    scanners = r.resolve_all(site.policy.scanner_sources)
 
     def add(code: str, msg: str, hicp: str) -> None:
         out.append(Violation(flow, code, msg, hicp))
@@ -226,7 +233,6 @@ def guarantee_violations(
             f"{src} would reach the internet on {svc} without an exception (owner, expiry)",
             "9.M.E",
         )
-    decoys = _decoys(r)
     if any(d.name == dst.name and d.kind == dst.kind for d in decoys):
         add("decoy-permit", f"{src} would reach the decoy {dst} on {svc}", "9.L.B")
     if (

@@ -142,7 +142,7 @@ def lint_site(loaded: LoadedSite, today: date) -> LintReport:
         for x in site.policy.exceptions
         for ref in x.from_
         if ref.kind == "class"
-        if "internet" in x.to
+        if "internet" in x.to and x.expires >= today
     }
     for cls in sorted(used_classes & set(loaded.profiles)):
         lp = loaded.profiles[cls]
@@ -164,9 +164,8 @@ def lint_site(loaded: LoadedSite, today: date) -> LintReport:
         blocks += [("management", i, m) for i, m in enumerate(prof.management)]
         for key, i, req in blocks:
             for j, svc in enumerate(req.services):
-                for port in range(svc.low, min(svc.high, svc.low + 64) + 1):
-                    name = CLEARTEXT.get((svc.protocol, port))
-                    if name:
+                for (proto, port), name in sorted(CLEARTEXT.items()):
+                    if svc.protocol == proto and svc.low <= port <= svc.high:
                         add(
                             lp.where(key, i, "services", j),
                             Severity.WARNING,

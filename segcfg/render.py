@@ -12,9 +12,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import jinja2
 
+from segcfg.errors import CapabilityError, Diagnostic, Location, Severity
 from segcfg.ir import PortRange, Rule, RuleSet
 from segcfg.model.site import IPNetwork
 from segcfg.platforms import Capabilities, capabilities
@@ -80,6 +82,13 @@ def port_text(ranges: Iterable[PortRange], sep: str = "-") -> list[str]:
     return [str(lo) if lo == hi else f"{lo}{sep}{hi}" for lo, hi in ranges]
 
 
+def _refuse(message: str) -> NoReturn:
+    """Templates call ``{{ raise("...") }}`` for IR a platform cannot express exactly."""
+    raise CapabilityError(
+        Diagnostic(Location("<template>"), Severity.ERROR, message, "capability-template")
+    )
+
+
 def template_environment(platform: str, override: Path | None = None) -> jinja2.Environment:
     dirs = []
     if override is not None:
@@ -100,7 +109,7 @@ def template_environment(platform: str, override: Path | None = None) -> jinja2.
         netmask=netmask,
         ports=port_text,
     )
-    env.globals.update(ip_network=ipaddress.ip_network)
+    env.globals.update({"ip_network": ipaddress.ip_network, "raise": _refuse})
     return env
 
 

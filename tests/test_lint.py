@@ -721,11 +721,6 @@ def test_cleartext_in_management(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: lint.py checks only the first 65 ports of a range for cleartext protocols, so "
-    "tcp/2500-2600 (which holds HL7 MLLP tcp/2575) is not flagged while tcp/2560-2600 is",
-)
 def test_cleartext_port_inside_a_range(tmp_path: Path) -> None:
     line = '  - {initiator: device, peer: "role:pump-server", services: [%s], why: x, source: y}\n'
     narrow = write_site(
@@ -902,12 +897,6 @@ def test_zone_only_reached_through_an_interface_is_unguarded(tmp_path: Path) -> 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: lint.py counts an expired exception as covering a profile's internet needs, so "
-    "internet-need-without-exception is not reported although the expired exception allows "
-    "nothing (only exception-expired is)",
-)
 def test_expired_exception_does_not_cover_internet_needs(tmp_path: Path) -> None:
     need = "internet: [{services: [tcp/443], why: cloud updates, source: typical}]\n"
     bad = write_site(

@@ -24,6 +24,8 @@ class Capabilities:
 
 LINUX_IFNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$"  # IFNAMSIZ 16, no '/' or ':'
 
+ASA_NAMEIF = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$"  # nameif: no '/' or ':', 48 characters
+
 PLATFORMS: dict[str, Capabilities] = {
     "cisco-ios": Capabilities(
         "cisco-ios",
@@ -46,6 +48,7 @@ PLATFORMS: dict[str, Capabilities] = {
         log=True,
         remark_max=100,
         comment=":",
+        iface_re=ASA_NAMEIF,
     ),
     "junos-srx": Capabilities(
         "junos-srx",
