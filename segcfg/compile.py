@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import netaddr
 
@@ -26,7 +27,6 @@ from segcfg.intent import (
     CLINICAL_KINDS,
     Flow,
     Intent,
-    Provenance,
     build_intent,
     decoy_endpoints,
 )
@@ -48,11 +48,35 @@ from segcfg.platforms import Capabilities, capabilities
 from segcfg.resolve import Endpoint, Resolver
 
 
+def _net_key(n: IPNetwork) -> tuple[int, int, int]:
+    return (n.version, int(n.network_address), n.prefixlen)
+
+
 def collapse(networks: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
-    """The smallest list of CIDRs covering exactly the same addresses (netaddr.cidr_merge)."""
-    merged = netaddr.cidr_merge([str(n) for n in networks])
+    """The smallest list of CIDRs covering exactly the same addresses.
+
+    Already-minimal inputs (no overlap, nothing adjacent) are returned sorted as they are;
+    anything else goes through ``netaddr.cidr_merge``.
+    """
+    nets = sorted(set(networks), key=_net_key)
+    if len(nets) <= 1:
+        return tuple(nets)
+    return _collapse_sorted(tuple(nets))
+
+
+@lru_cache(maxsize=65536)
+def _collapse_sorted(nets: tuple[IPNetwork, ...]) -> tuple[IPNetwork, ...]:
+    prev_version, prev_end = -1, -2
+    for n in nets:
+        start = int(n.network_address)
+        if n.version == prev_version and start <= prev_end + 1:
+            break  # overlapping or adjacent: really merge
+        prev_version, prev_end = n.version, int(n.broadcast_address)
+    else:
+        return nets
+    merged = netaddr.cidr_merge([str(n) for n in nets])
     out = [ipaddress.ip_network(str(c)) for c in merged]
-    return tuple(sorted(out, key=lambda n: (n.version, int(n.network_address), n.prefixlen)))
+    return tuple(sorted(out, key=_net_key))
 
 
 def merge_ports(ranges: Iterable[PortRange]) -> tuple[PortRange, ...]:
@@ -64,6 +88,10 @@ def merge_ports(ranges: Iterable[PortRange]) -> tuple[PortRange, ...]:
         else:
             out.append([lo, hi])
     return tuple((lo, hi) for lo, hi in out)
+
+
+def _ep_key(e: Endpoint) -> tuple[str, str]:
+    return (e.kind, e.name)
 
 
 def label_for(endpoints: Sequence[Endpoint]) -> str:
@@ -258,19 +286,19 @@ def compile_enforcement_point(
                 }
             )
     # 3. Permits (and exact replies on stateless platforms).
-    groups: dict[tuple[str, str, Provenance, str, int], list[Flow]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, str, int], list[Flow]] = defaultdict(list)
     for f in crossing:
-        for fam_src in {n.version for n in f.src.networks}:
-            if fam_src not in {n.version for n in f.dst.networks}:
-                continue
+        for fam_src in f.src.families & f.dst.families:
             proto = _protocol_for(f.service, fam_src)
-            groups[(f.src.zone, f.dst.zone, f.provenance, proto, fam_src)].append(f)
+            key = (f.src.zone, f.dst.zone, f.provenance.requirement, proto, fam_src)
+            groups[key].append(f)
     permits: list[Rule] = []
-    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2].requirement, k[3], k[4])):
-        from_zone, to_zone, prov, proto, fam = key
+    for key in sorted(groups):
+        from_zone, to_zone, _, proto, fam = key
         flows = groups[key]
-        srcs = sorted({f.src for f in flows})
-        dsts = sorted({f.dst for f in flows})
+        prov = flows[0].provenance
+        srcs = sorted({f.src for f in flows}, key=_ep_key)
+        dsts = sorted({f.dst for f in flows}, key=_ep_key)
         src_nets = collapse(n for e in srcs for n in e.networks if n.version == fam)
         dst_nets = collapse(n for e in dsts for n in e.networks if n.version == fam)
         ported = proto in ("tcp", "udp")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 
 from segcfg.errors import Location
 from segcfg.load import LoadedSite
@@ -44,17 +45,31 @@ class Provenance:
 
 @dataclass(frozen=True, order=True)
 class Flow:
-    """One allowed flow: src initiates toward dst on service."""
+    """One allowed flow: src initiates toward dst on service.
 
-    src: Endpoint
-    dst: Endpoint
+    Equality, hashing and order use ``key`` alone (names, requirement, service), which
+    identifies a flow and compares fast.
+    """
+
+    key: tuple[str, str, str, str, str, str, int, int]
+    src: Endpoint = field(compare=False)
+    dst: Endpoint = field(compare=False)
     service: Service = field(compare=False)
-    provenance: Provenance
-    service_key: tuple[str, int, int] = field(default=("", 0, 0))
+    provenance: Provenance = field(compare=False)
 
     @staticmethod
     def make(src: Endpoint, dst: Endpoint, service: Service, prov: Provenance) -> Flow:
-        return Flow(src, dst, service, prov, (service.protocol, service.low, service.high))
+        key = (
+            src.kind,
+            src.name,
+            dst.kind,
+            dst.name,
+            prov.requirement,
+            service.protocol,
+            service.low,
+            service.high,
+        )
+        return Flow(key, src, dst, service, prov)
 
 
 @dataclass(frozen=True)
@@ -159,7 +174,7 @@ def build_intent(loaded: LoadedSite, today: date) -> Intent:
         for src in srcs:
             for dst in sorted(set(dsts)):
                 flows.extend(Flow.make(src, dst, s, prov) for s in exc.services)
-    flows = sorted(set(flows))
+    flows = sorted(set(flows), key=attrgetter("key"))
     scanners = r.resolve_all(site.policy.scanner_sources)
     decoys = _decoys(r)
     violations = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from segcfg.load import LoadedSite
@@ -24,14 +24,18 @@ class Endpoint:
     """An addressable thing of the site."""
 
     kind: str  # "host" | "device" | "zone"
-    name: str
-    zone: str
-    networks: tuple[IPNetwork, ...]
-    device_class: str | None = None
-    manufacturer: str | None = None
+    name: str  # (kind, name) identifies an endpoint: the rest is what it resolved to
+    zone: str = field(compare=False)
+    networks: tuple[IPNetwork, ...] = field(compare=False)
+    device_class: str | None = field(default=None, compare=False)
+    manufacturer: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}"
+
+    @cached_property
+    def families(self) -> frozenset[int]:
+        return frozenset(n.version for n in self.networks)
 
 
 class Resolver:
@@ -44,6 +48,8 @@ class Resolver:
         self.hosts = {h.name: h for h in site.hosts}
         self.devices = {d.name: d for d in site.devices}
         self.groups = {g.name: g for g in site.groups}
+        self._host_eps: dict[str, Endpoint] = {}
+        self._device_eps: dict[str, Endpoint] = {}
 
     @cached_property
     def internal_networks(self) -> tuple[IPNetwork, ...]:
@@ -79,13 +85,23 @@ class Resolver:
         return Endpoint("zone", zone.name, zone.name, tuple(nets))
 
     def host_endpoint(self, name: str) -> Endpoint:
+        cached = self._host_eps.get(name)
+        if cached is not None:
+            return cached
         h = self.hosts[name]
-        return Endpoint("host", h.name, h.zone, (ipaddress.ip_network(h.address),))
+        ep = Endpoint("host", h.name, h.zone, (ipaddress.ip_network(h.address),))
+        self._host_eps[name] = ep
+        return ep
+        self._device_eps[name] = ep
+        return ep
 
     def device_endpoint(self, name: str) -> Endpoint:
+        cached = self._device_eps.get(name)
+        if cached is not None:
+            return cached
         d = self.devices[name]
         prof = self.loaded.profiles.get(d.class_)
-        return Endpoint(
+        ep = Endpoint(
             "device",
             d.name,
             d.zone,
@@ -93,6 +109,8 @@ class Resolver:
             d.class_,
             prof.profile.manufacturer if prof else None,
         )
+        self._device_eps[name] = ep
+        return ep
 
     @cached_property
     def _by_role(self) -> dict[str, list[str]]:
