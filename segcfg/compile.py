@@ -15,7 +15,7 @@ import hashlib
 import ipaddress
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -157,13 +157,21 @@ def refuse_unsafe(intent: Intent) -> None:
         raise SegcfgError(list(unique.values()))
 
 
-def compile_site(loaded: LoadedSite, today: date, platform: str | None = None) -> list[RuleSet]:
-    """Rule sets for every enforcement point of the site (``platform`` overrides each one's)."""
+def compile_site(
+    loaded: LoadedSite,
+    today: date,
+    platform: str | None = None,
+    only: Collection[str] | None = None,
+) -> list[RuleSet]:
+    """Rule sets for every enforcement point of the site, or those named in ``only``
+    (``platform`` overrides each one's)."""
     intent = build_intent(loaded, today)
     refuse_unsafe(intent)
     problems: list[_Problem] = []
     out: list[RuleSet] = []
     for i, ep in enumerate(loaded.site.enforcement_points):
+        if only is not None and ep.name not in only:
+            continue
         caps = capabilities(platform or ep.platform)
         ruleset, probs = compile_enforcement_point(loaded, intent, ep, i, caps)
         problems.extend(probs)

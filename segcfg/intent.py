@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from ipaddress import IPv4Address, IPv6Address
 from operator import attrgetter
 
 from segcfg.errors import Location
@@ -88,6 +89,34 @@ class Intent:
     violations: list[Violation]
     expired: list[tuple[Location, str]]
     resolver: Resolver
+
+    def permits(
+        self,
+        from_zone: str,
+        to_zone: str,
+        src: IPv4Address | IPv6Address,
+        dst: IPv4Address | IPv6Address,
+        protocol: str,
+        port: int,
+        icmp_type: int | None = None,
+    ) -> bool:
+        """The intent's own decision for a new connection: allowed iff some flow asks for it.
+
+        Slow and obvious on purpose: compiled rule sets and real firewalls are judged by it.
+        """
+        for f in self.flows:
+            if f.src.zone != from_zone or f.dst.zone != to_zone:
+                continue
+            svc = f.service
+            if svc.protocol != protocol:
+                continue
+            if protocol in ("tcp", "udp") and not svc.low <= port <= svc.high:
+                continue
+            if protocol in ("icmp", "icmpv6") and svc.low == svc.high and icmp_type != svc.low:
+                continue
+            if any(src in n for n in f.src.networks) and any(dst in n for n in f.dst.networks):
+                return True
+        return False
 
     def safe_flows(self) -> list[Flow]:
         bad = {id(v.flow) for v in self.violations}
