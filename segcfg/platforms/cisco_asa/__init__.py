@@ -1,0 +1,1 @@
+"""Platform cisco_asa: running-config parser into the rule IR."""

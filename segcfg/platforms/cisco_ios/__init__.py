@@ -1,0 +1,1 @@
+"""Platform cisco_ios: running-config parser into the rule IR."""

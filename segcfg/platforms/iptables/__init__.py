@@ -1,0 +1,1 @@
+"""Platform iptables: running-config parser into the rule IR."""

@@ -1,0 +1,1 @@
+"""Platform junos_srx: running-config parser into the rule IR."""

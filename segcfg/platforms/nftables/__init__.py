@@ -1,0 +1,1 @@
+"""Platform nftables: running-config parser into the rule IR."""
