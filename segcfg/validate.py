@@ -1,0 +1,447 @@
+"""Validate a running configuration exactly against the intent, zone pair by zone pair.
+
+For each pair of zones on different interfaces of the enforcement point, the set of new
+connections the running configuration permits (parsed into the rule IR, first-match, bindings
+applied) is compared with the set the intent allows, as exact packet sets. Differences become
+findings with a concrete witness packet and the configuration line that decides it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from segcfg.intent import CLINICAL_KINDS, UNTRUSTED_KINDS, Intent, decoy_endpoints
+from segcfg.ir import ANY_ZONE, Rule, RuleSet
+from segcfg.model.site import EnforcementPoint, ZoneKind
+from segcfg.packetspace import PacketSpace, Set, Witness
+from segcfg.parsed import Binding, Filter, ParsedConfig, ParsedRule
+
+Status = Literal["complies", "violates", "not checked"]
+Severity = Literal["critical", "high", "medium", "low", "info"]
+ACL_PLATFORMS = ("cisco-ios", "cisco-asa")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: Status
+    severity: Severity
+    message: str
+    witness: Witness | None = None
+    from_zone: str | None = None
+    to_zone: str | None = None
+    line: int | None = None
+    line_text: str | None = None
+    hicp: str | None = None
+    requirement: str | None = None
+
+
+@dataclass
+class ValidationReport:
+    site: str
+    enforcement_point: str
+    platform: str
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == "violates"]
+
+    @property
+    def not_checked(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == "not checked"]
+
+
+GUARANTEE_CHECKS: dict[str, tuple[Severity, str]] = {
+    "scanner-to-clinical": ("critical", "9.L.A"),
+    "vendor-cross-manufacturer": ("critical", "9.M.E"),
+    "untrusted-to-clinical": ("critical", "9.M.E"),
+    "decoy-reachable": ("critical", "9.L.B"),
+    "remote-access-port": ("critical", "9.L.B"),
+    "required-flow-blocked": ("high", "9.M.E"),
+    "beyond-intent": ("medium", "9.M.E"),
+}
+
+
+class _Evaluator:
+    """First-match sets of one parsed configuration, per family and interface pair."""
+
+    def __init__(self, parsed: ParsedConfig, ps: PacketSpace) -> None:
+        self.parsed = parsed
+        self.ps = ps
+        self._match: dict[tuple[str, int], Set] = {}
+
+    def match(self, pr: ParsedRule) -> Set:
+        key = (pr.rule.name, pr.line)
+        if key not in self._match:
+            self._match[key] = self.ps.rule(pr.rule)
+        return self._match[key]
+
+    def ordered(self, in_if: str, out_if: str) -> list[tuple[Filter, list[ParsedRule], bool]]:
+        """The filters a packet from ``in_if`` to ``out_if`` meets, each with its applicable
+        rules and default; a packet must be permitted by every one."""
+        p = self.parsed
+        out: list[tuple[Filter, list[ParsedRule], bool]] = []
+        if p.zones:  # Junos SRX zone-based policies
+            src_z = next((z for z, ifs in p.zones.items() if in_if in ifs), None)
+            dst_z = next((z for z, ifs in p.zones.items() if out_if in ifs), None)
+            rules: list[ParsedRule] = []
+            default = False
+            for b in p.bindings:
+                f = p.filters.get(b.filter)
+                if f is None or f.kind != "policies":
+                    continue
+                default = f.default == "permit"
+                if b.from_zone is not None and (b.from_zone, b.to_zone) != (src_z, dst_z):
+                    continue
+                rules += [
+                    r
+                    for r in f.rules
+                    if r.rule.from_zone in (ANY_ZONE, src_z) and r.rule.to_zone in (ANY_ZONE, dst_z)
+                ]
+            pseudo = Filter(
+                f"{src_z}>{dst_z}", "policies", tuple(rules), 0, "permit" if default else "deny"
+            )
+            out.append((pseudo, rules, default))
+        for b in p.bindings:
+            f = p.filters.get(b.filter)
+            if f is None or f.kind == "policies":
+                continue
+            if b.interface == ANY_ZONE and b.direction == "in":
+                rules = [
+                    r
+                    for r in f.rules
+                    if r.rule.from_zone in (ANY_ZONE, in_if)
+                    and r.rule.to_zone in (ANY_ZONE, out_if)
+                ]
+            elif (
+                b.interface == in_if
+                and b.direction == "in"
+                or (b.interface == out_if and b.direction == "out")
+            ):
+                rules = list(f.rules)
+            else:
+                continue
+            out.append((f, rules, f.default == "permit"))
+        return out
+
+    def permitted(self, in_if: str, out_if: str) -> Set:
+        ps = self.ps
+        result = ps.valid
+        for _, rules, default in self.ordered(in_if, out_if):
+            result &= ps.first_match(
+                [(self.match(r), r.rule.action == "permit") for r in rules], default
+            )
+        return result
+
+    def deciding(self, in_if: str, out_if: str, w: Witness) -> ParsedRule | None:
+        """The line that decides a concrete packet: the first denying one, else the last
+        permitting one met."""
+        last_permit: ParsedRule | None = None
+        for _, rules, _default in self.ordered(in_if, out_if):
+            hit = next((r for r in rules if self.ps.contains(self.match(r), w)), None)
+            if hit is None:
+                continue
+            if hit.rule.action == "deny":
+                return hit
+            last_permit = hit
+        return last_permit
+
+
+def ruleset_as_parsed(rs: RuleSet) -> ParsedConfig:
+    """The compiled rule set as if parsed back exactly (one forward filter matching on
+    interfaces): the reference a running configuration is held to, and a self-check."""
+    iface = {b.zone: b.interface for b in rs.interfaces}
+    rules = []
+    for i, rule in enumerate(rs.rules, start=1):
+        rules.append(
+            ParsedRule(
+                replace(
+                    rule,
+                    from_zone=iface.get(rule.from_zone, ANY_ZONE),
+                    to_zone=iface.get(rule.to_zone, ANY_ZONE),
+                ),
+                i,
+                rule.name,
+            )
+        )
+    forward = Filter("compiled", "chain", tuple(rules), 1, "deny")
+    return ParsedConfig(
+        rs.platform,
+        f"<compiled {rs.enforcement_point}>",
+        {"compiled": forward},
+        (Binding("compiled", ANY_ZONE, "in", 1),),
+        stateful=rs.stateful,
+    )
+
+
+def validate_running(
+    intent: Intent, ep: EnforcementPoint, parsed: ParsedConfig
+) -> ValidationReport:
+    """Every check of one enforcement point's running configuration against the intent."""
+    r = intent.resolver
+    site = r.loaded.site
+    report = ValidationReport(site.site, ep.name, parsed.platform, parsed.path)
+    add = report.findings.append
+    iface_of = {z: f.name for f in ep.interfaces for z in f.zones()}
+    mgmt = r.resolve_all(site.policy.management_sources)
+    scanners = {e.name for e in r.resolve_all(site.policy.scanner_sources)}
+    decoys = decoy_endpoints(r)
+    violated: set[str] = set()
+
+    for u in parsed.unsupported:
+        add(
+            Finding(
+                "not-checked",
+                "not checked",
+                "info",
+                f"not understood: {u.reason}",
+                line=u.line,
+                line_text=u.text,
+            )
+        )
+
+    for family in (4, 6):
+        ps = PacketSpace(family)
+        ev = _Evaluator(parsed, ps)
+
+        def nets_of(zone: str) -> Set:
+            if r.zone_kind(zone) is ZoneKind.INTERNET:
+                return ps.networks("s", r.internet_networks), ps.networks("d", r.internet_networks)
+            return ps.networks("s", r.zones[zone].networks), ps.networks(
+                "d", r.zones[zone].networks
+            )
+
+        zone_sets = {z: nets_of(z) for z in iface_of}
+        dst_of = {e: ps.networks("d", e.networks) for e in decoys}
+        mgmt_src = ps.networks("s", [n for e in mgmt for n in e.networks])
+        ra = ps.false
+        for svc in site.policy.remote_access_ports:
+            ra |= ps.service(svc.protocol, svc.low, svc.high)
+        for a in sorted(iface_of):
+            for b in sorted(iface_of):
+                if iface_of[a] == iface_of[b]:
+                    continue
+                src_a, _ = zone_sets[a]
+                _, dst_b = zone_sets[b]
+                region = ps.new & src_a & dst_b
+                if ps.is_empty(region):
+                    continue
+                allowed = ev.permitted(iface_of[a], iface_of[b]) & region
+                wanted = ps.false
+                flows_ab = [f for f in intent.flows if f.src.zone == a and f.dst.zone == b]
+                for f in flows_ab:
+                    wanted |= (
+                        ps.networks("s", f.src.networks)
+                        & ps.networks("d", f.dst.networks)
+                        & ps.service(f.service.protocol, f.service.low, f.service.high)
+                    )
+                if not parsed.stateful:
+                    # Stateless filters must let replies through: UDP from the service port,
+                    # ICMP echo replies. They are part of what the intent allows.
+                    for f in intent.flows:
+                        if f.src.zone != b or f.dst.zone != a:
+                            continue
+                        back = ps.networks("s", f.dst.networks) & ps.networks("d", f.src.networks)
+                        svc = f.service
+                        if svc.protocol == "udp":
+                            wanted |= (
+                                back & ps.protocol(17) & ps.port_range("sp", svc.low, svc.high)
+                            )
+                        elif svc.protocol == "icmp" and svc.low == svc.high == 8:
+                            wanted |= back & ps.service("icmp", 0, 0)
+                        elif svc.protocol == "icmp" and svc.low != svc.high:
+                            wanted |= back & ps.service("icmp", 0, 255)
+                wanted &= region
+                extra = allowed & ~wanted
+                missing = wanted & ~allowed
+
+                def report_set(check: str, u: Set, msg: str) -> None:
+                    w = ps.witness(u)
+                    if w is None:
+                        return
+                    sev, hicp = GUARANTEE_CHECKS[check]
+                    line = ev.deciding(iface_of[a], iface_of[b], w)
+                    req = None
+                    if check == "required-flow-blocked":
+                        req = next(
+                            (f.provenance.requirement for f in flows_ab if _flow_has(ps, f, w)),
+                            None,
+                        )
+                    violated.add(check)
+                    add(
+                        Finding(
+                            check,
+                            "violates",
+                            sev,
+                            f"{msg}: {w}",
+                            w,
+                            a,
+                            b,
+                            line.line if line else None,
+                            line.text if line else None,
+                            hicp,
+                            req,
+                        )
+                    )
+
+                if not ps.is_empty(extra):
+                    ka, kb = r.zone_kind(a), r.zone_kind(b)
+                    rest = extra
+                    if (ka is ZoneKind.SCANNER or a in scanners) and kb in CLINICAL_KINDS:
+                        report_set(
+                            "scanner-to-clinical",
+                            rest,
+                            f"scanner zone {a} reaches {kb.value} zone {b}",
+                        )
+                        rest = ps.false
+                    if ka is ZoneKind.VENDOR_REMOTE:
+                        maker = r.zones[a].manufacturer
+                        own = ps.networks(
+                            "d",
+                            [
+                                n
+                                for e in r.loaded.site.devices
+                                for n in r.device_endpoint(e.name).networks
+                                if r.device_endpoint(e.name).manufacturer == maker
+                            ],
+                        )
+                        cross = rest & ~own
+                        report_set(
+                            "vendor-cross-manufacturer",
+                            cross,
+                            f"vendor pool {a} ({maker}) reaches beyond its own devices in {b}",
+                        )
+                        rest &= ~cross
+                    if ka in UNTRUSTED_KINDS and kb is ZoneKind.CLINICAL:
+                        report_set(
+                            "untrusted-to-clinical",
+                            rest,
+                            f"{ka.value} zone {a} reaches clinical zone {b}",
+                        )
+                        rest = ps.false
+                    for dec, dset in dst_of.items():
+                        hit = rest & dset
+                        report_set("decoy-reachable", hit, f"decoy {dec.name} is reachable")
+                        rest &= ~hit
+                    if kb is ZoneKind.CLINICAL:
+                        hit = rest & ra & ~mgmt_src
+                        report_set(
+                            "remote-access-port",
+                            hit,
+                            f"remote-access port toward clinical zone {b} from a "
+                            "non-management source",
+                        )
+                        rest &= ~hit
+                    report_set("beyond-intent", rest, f"{a} -> {b} permits more than the intent")
+                if not ps.is_empty(missing):
+                    report_set(
+                        "required-flow-blocked", missing, f"a required flow {a} -> {b} is blocked"
+                    )
+        if family == 4:
+            report.findings.extend(_filter_hygiene(parsed, ev))
+
+    for check, (sev, hicp) in GUARANTEE_CHECKS.items():
+        if check not in violated:
+            add(Finding(check, "complies", "info", "no packet found", hicp=hicp))
+    report.findings.sort(key=_finding_order)
+    return report
+
+
+def _flow_has(ps: PacketSpace, f: object, w: Witness) -> bool:
+    from segcfg.intent import Flow
+
+    assert isinstance(f, Flow)
+    u = (
+        ps.networks("s", f.src.networks)
+        & ps.networks("d", f.dst.networks)
+        & ps.service(f.service.protocol, f.service.low, f.service.high)
+    )
+    return ps.contains(u, w)
+
+
+_SEV_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+_STATUS_ORDER = {"violates": 0, "not checked": 1, "complies": 2}
+
+
+def _finding_order(f: Finding) -> tuple[int, int, str, str, str]:
+    return (
+        _STATUS_ORDER[f.status],
+        _SEV_ORDER[f.severity],
+        f.check,
+        f.from_zone or "",
+        f.to_zone or "",
+    )
+
+
+def _filter_hygiene(parsed: ParsedConfig, ev: _Evaluator) -> Iterable[Finding]:
+    """Shadowed lines, unlogged default denies, bound-but-undefined and unbound filters."""
+    ps = ev.ps
+    bound = {b.filter for b in parsed.bindings}
+    for b in parsed.bindings:
+        if b.filter not in parsed.filters:
+            yield Finding(
+                "undefined-filter",
+                "violates",
+                "high",
+                f"{b.filter} is bound to {b.interface} {b.direction} but not defined "
+                "(traffic is not filtered as intended)",
+                line=b.line,
+            )
+    for name, f in sorted(parsed.filters.items()):
+        if name not in bound and f.kind != "policies":
+            yield Finding(
+                "unbound-filter",
+                "violates",
+                "low",
+                f"{name} is defined but bound nowhere",
+                line=f.line,
+            )
+        seen: list[tuple[ParsedRule, Set]] = []
+        for pr in f.rules:
+            m = ev.match(pr) & ps.valid
+            if ps.is_empty(m):
+                continue
+            earlier = [
+                (q, qm)
+                for q, qm in seen
+                if _same_scope(q.rule, pr.rule) and not ps.is_empty(qm & m)
+            ]
+            cover = ps.false
+            for _, qm in earlier:
+                cover |= qm
+            if earlier and ps.subset(m, cover):
+                lines = ", ".join(str(q.line) for q, _ in earlier)
+                yield Finding(
+                    "shadowed",
+                    "violates",
+                    "medium" if pr.rule.action == "deny" else "low",
+                    f"line {pr.line} of {name} never matches: shadowed by line(s) {lines}",
+                    ps.witness(m),
+                    line=pr.line,
+                    line_text=pr.text,
+                )
+            seen.append((pr, m))
+        if f.default == "deny" and f.kind != "policies":
+            cover = ps.false
+            for _, qm in seen:
+                cover |= qm
+            rest = ps.valid & ~cover
+            if not ps.is_empty(rest):
+                yield Finding(
+                    "default-deny-not-logged",
+                    "violates",
+                    "medium",
+                    f"{name} ends in an implicit deny that is not logged (HICP 9.L.B "
+                    "asks the segment firewall to log to the SIEM)",
+                    ps.witness(rest),
+                    line=f.line,
+                    hicp="9.L.B",
+                )
+
+
+def _same_scope(a: Rule, b: Rule) -> bool:
+    return a.from_zone in (ANY_ZONE, b.from_zone) and a.to_zone in (ANY_ZONE, b.to_zone)
