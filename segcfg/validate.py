@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from segcfg.intent import CLINICAL_KINDS, UNTRUSTED_KINDS, Intent, decoy_endpoints
+from segcfg.intent import CLINICAL_KINDS, UNTRUSTED_KINDS, Flow, Intent, decoy_endpoints
 from segcfg.ir import ANY_ZONE, Rule, RuleSet
 from segcfg.model.site import EnforcementPoint, ZoneKind
 from segcfg.packetspace import PacketSpace, Set, Witness
@@ -118,8 +118,8 @@ class _Evaluator:
                     and r.rule.to_zone in (ANY_ZONE, out_if)
                 ]
             elif (
-                b.interface == in_if
-                and b.direction == "in"
+                (b.interface == in_if
+                and b.direction == "in")
                 or (b.interface == out_if and b.direction == "out")
             ):
                 rules = list(f.rules)
@@ -208,7 +208,7 @@ def validate_running(
         ps = PacketSpace(family)
         ev = _Evaluator(parsed, ps)
 
-        def nets_of(zone: str) -> Set:
+        def nets_of(zone: str, ps: PacketSpace = ps) -> Set:
             if r.zone_kind(zone) is ZoneKind.INTERNET:
                 return ps.networks("s", r.internet_networks), ps.networks("d", r.internet_networks)
             return ps.networks("s", r.zones[zone].networks), ps.networks(
@@ -259,7 +259,16 @@ def validate_running(
                 extra = allowed & ~wanted
                 missing = wanted & ~allowed
 
-                def report_set(check: str, u: Set, msg: str) -> None:
+                def report_set(
+                    check: str,
+                    u: Set,
+                    msg: str,
+                    ps: PacketSpace = ps,
+                    ev: _Evaluator = ev,
+                    a: str = a,
+                    b: str = b,
+                    flows_ab: list[Flow] = flows_ab,
+                ) -> None:
                     w = ps.witness(u)
                     if w is None:
                         return
@@ -344,17 +353,14 @@ def validate_running(
         if family == 4:
             report.findings.extend(_filter_hygiene(parsed, ev))
 
-    for check, (sev, hicp) in GUARANTEE_CHECKS.items():
+    for check, (_, hicp) in GUARANTEE_CHECKS.items():
         if check not in violated:
             add(Finding(check, "complies", "info", "no packet found", hicp=hicp))
     report.findings.sort(key=_finding_order)
     return report
 
 
-def _flow_has(ps: PacketSpace, f: object, w: Witness) -> bool:
-    from segcfg.intent import Flow
-
-    assert isinstance(f, Flow)
+def _flow_has(ps: PacketSpace, f: Flow, w: Witness) -> bool:
     u = (
         ps.networks("s", f.src.networks)
         & ps.networks("d", f.dst.networks)
