@@ -117,10 +117,8 @@ class _Evaluator:
                     if r.rule.from_zone in (ANY_ZONE, in_if)
                     and r.rule.to_zone in (ANY_ZONE, out_if)
                 ]
-            elif (
-                (b.interface == in_if
-                and b.direction == "in")
-                or (b.interface == out_if and b.direction == "out")
+            elif (b.interface == in_if and b.direction == "in") or (
+                b.interface == out_if and b.direction == "out"
             ):
                 rules = list(f.rules)
             else:

@@ -1,0 +1,255 @@
+"""``segcfg validate``, ``segcfg check-flow`` and ``segcfg parse``."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from segcfg.cli.app import Today, _parse_date, app
+from segcfg.compile import compile_site
+from segcfg.errors import Diagnostic, InputError, Location, SegcfgError, Severity
+from segcfg.evaluate import Packet, decide
+from segcfg.intent import build_intent
+from segcfg.load import LoadedSite, display_path, load_site
+from segcfg.model.common import parse_service
+from segcfg.model.site import EnforcementPoint, ZoneKind
+from segcfg.packetspace import PROTOCOLS, PacketSpace, Witness
+from segcfg.parsed import ParsedConfig
+from segcfg.platforms import PLATFORMS
+from segcfg.platforms.parsers import parser_for
+from segcfg.report.findings import FORMATS, render
+from segcfg.validate import _Evaluator, validate_running
+from segcfg.yamlsrc import read_text
+
+
+def _platform(value: str | None) -> str | None:
+    if value is not None and value not in PLATFORMS:
+        raise typer.BadParameter(f"{value!r}: choose one of {', '.join(sorted(PLATFORMS))}")
+    return value
+
+
+def _fmt(value: str) -> str:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"{value!r}: choose one of {', '.join(FORMATS)}")
+    return value
+
+
+def parse_running(path: Path, platform: str) -> ParsedConfig:
+    shown = display_path(path)
+    return parser_for(platform)(read_text(path, shown), shown)
+
+
+def _ep(loaded: LoadedSite, name: str) -> EnforcementPoint:
+    for ep in loaded.site.enforcement_points:
+        if ep.name == name:
+            return ep
+    names = ", ".join(e.name for e in loaded.site.enforcement_points)
+    raise InputError(
+        Diagnostic(
+            Location(loaded.doc.path),
+            Severity.ERROR,
+            f"no enforcement point {name!r} (there are: {names})",
+            "dangling-reference",
+        )
+    )
+
+
+@app.command()
+def validate(
+    site_dir: Annotated[Path, typer.Argument(help="Site directory (holding site.yaml).")],
+    firewall: Annotated[str, typer.Option("--firewall", help="Enforcement point name.")],
+    running: Annotated[Path, typer.Option("--running", help="Running-config file.")],
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            "--platform",
+            help="Platform of the file (default: the enforcement point's).",
+            callback=_platform,
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, sarif or junit.", callback=_fmt)
+    ] = "text",
+    show_complies: Annotated[
+        bool, typer.Option("--all", help="Also list checks that comply.")
+    ] = False,
+    today: Today = None,
+) -> None:
+    """Check a running configuration exactly against the intent; every finding shows the
+    packet that proves it and the line that decides it.
+
+    Exit 0 complies, 1 violations or checks that could not be made, 2 bad input.
+    """
+    loaded = load_site(site_dir)
+    ep = _ep(loaded, firewall)
+    parsed = parse_running(running, platform or ep.platform)
+    report = validate_running(build_intent(loaded, _parse_date(today)), ep, parsed)
+    sys.stdout.write(render([report], fmt, show_complies))
+    raise typer.Exit(1 if report.violations or report.not_checked else 0)
+
+
+def _endpoint(
+    loaded: LoadedSite, text: str
+) -> tuple[str, ipaddress.IPv4Address | ipaddress.IPv6Address, str]:
+    """(name, address, zone) of a host or device name, or of an address."""
+    site = loaded.site
+    for h in site.hosts:
+        if h.name == text:
+            return h.name, h.address, h.zone
+    for d in site.devices:
+        if d.name == text:
+            return d.name, d.address, d.zone
+    try:
+        addr = ipaddress.ip_address(text)
+    except ValueError:
+        raise InputError(
+            Diagnostic(
+                Location("<command line>"),
+                Severity.ERROR,
+                f"{text!r} is neither a host, a device nor an address",
+                "dangling-reference",
+            )
+        ) from None
+    for z in site.zones:
+        if any(addr in n for n in z.networks):
+            return text, addr, z.name
+    internet = next((z.name for z in site.zones if z.kind is ZoneKind.INTERNET), None)
+    if internet is None:
+        raise InputError(
+            Diagnostic(
+                Location("<command line>"),
+                Severity.ERROR,
+                f"{text} is in no zone of the site",
+                "dangling-reference",
+            )
+        )
+    return text, addr, internet
+
+
+@app.command("check-flow")
+def check_flow(
+    site_dir: Annotated[Path, typer.Argument(help="Site directory (holding site.yaml).")],
+    src: Annotated[str, typer.Argument(help="Source: host, device or address.")],
+    dst: Annotated[str, typer.Argument(help="Destination: host, device or address.")],
+    service: Annotated[str, typer.Argument(help="PROTO/PORT, e.g. tcp/443, udp/123, icmp.")],
+    firewall: Annotated[
+        str | None,
+        typer.Option("--firewall", help="Only this enforcement point (needed with --running)."),
+    ] = None,
+    running: Annotated[
+        Path | None,
+        typer.Option("--running", help="Judge this running config instead of the compiled rules."),
+    ] = None,
+    platform: Annotated[str | None, typer.Option("--platform", callback=_platform)] = None,
+    today: Today = None,
+) -> None:
+    """Would this flow pass, and which line decides? Exit 0 it passes everywhere it crosses,
+    1 something blocks it, 2 bad input."""
+    when = _parse_date(today)
+    loaded = load_site(site_dir)
+    try:
+        svc = parse_service(service)
+    except Exception as exc:  # pydantic-core error from the shared service parser
+        raise InputError(
+            Diagnostic(Location("<command line>"), Severity.ERROR, str(exc), "bad-service")
+        ) from None
+    s_name, s_ip, s_zone = _endpoint(loaded, src)
+    d_name, d_ip, d_zone = _endpoint(loaded, dst)
+    proto, port = svc["protocol"], svc["low"]
+    icmp_type = (
+        8
+        if proto in ("icmp", "icmpv6") and svc["low"] == 0
+        else (svc["low"] if proto in ("icmp", "icmpv6") else None)
+    )
+    intent = build_intent(loaded, when)
+    allowed = intent.permits(s_zone, d_zone, s_ip, d_ip, proto, port, icmp_type)
+    why = next(
+        (
+            f.provenance.requirement
+            for f in intent.flows
+            if f.src.zone == s_zone
+            and f.dst.zone == d_zone
+            and any(s_ip in n for n in f.src.networks)
+            and any(d_ip in n for n in f.dst.networks)
+            and f.service.protocol == proto
+            and (proto not in ("tcp", "udp") or f.service.low <= port <= f.service.high)
+        ),
+        None,
+    )
+    typer.echo(f"{s_name} ({s_ip}, {s_zone}) -> {d_name} ({d_ip}, {d_zone}) {service}")
+    typer.echo(f"  intent: {'allowed by ' + why if allowed and why else 'not allowed'}")
+    blocked = not allowed
+    eps = [e for e in loaded.site.enforcement_points if firewall in (None, e.name)]
+    crossed = 0
+    for ep in eps:
+        iface = {z: f.name for f in ep.interfaces for z in f.zones()}
+        if s_zone not in iface or d_zone not in iface or iface[s_zone] == iface[d_zone]:
+            continue
+        crossed += 1
+        if running is not None:
+            parsed = parse_running(running, platform or ep.platform)
+            ps = PacketSpace(s_ip.version)
+            w = Witness(
+                s_ip.version,
+                PROTOCOLS.get(proto, 0),
+                str(s_ip),
+                str(d_ip),
+                40000 if proto in ("tcp", "udp") else 0,
+                port if proto in ("tcp", "udp") else 0,
+                icmp_type or 0,
+                False,
+            )
+            ev = _Evaluator(parsed, ps)
+            action = (
+                "permit" if ps.contains(ev.permitted(iface[s_zone], iface[d_zone]), w) else "deny"
+            )
+            line = ev.deciding(iface[s_zone], iface[d_zone], w)
+            decided = f"line {line.line}: {line.text}" if line else "no line (default)"
+            typer.echo(f"  {ep.name} ({parsed.path}): {action} - {decided}")
+        else:
+            (rs,) = compile_site(loaded, when, only={ep.name})
+            action, rule = decide(
+                rs, Packet(s_zone, d_zone, proto, s_ip, d_ip, dport=port, icmp_type=icmp_type)
+            )
+            decided = (
+                f"{rule.name} {rule.remarks[0] if rule.remarks else ''}"
+                if rule
+                else "no rule (default deny)"
+            )
+            typer.echo(f"  {ep.name} (compiled {rs.platform}): {action} - {decided}")
+        blocked = blocked or action != "permit"
+    if crossed == 0:
+        typer.echo("  crosses no enforcement point" + (f" named {firewall}" if firewall else ""))
+    raise typer.Exit(1 if blocked else 0)
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return str(value)
+    return value
+
+
+@app.command()
+def parse(
+    running: Annotated[Path, typer.Argument(help="Running-config file.")],
+    platform: Annotated[
+        str, typer.Option("--platform", "-p", help="Platform of the file.", callback=_platform)
+    ],
+) -> None:
+    """Print the rule IR a running configuration parses into, as JSON."""
+    if platform is None:
+        raise SegcfgError("--platform is required")
+    parsed = parse_running(running, platform)
+    sys.stdout.write(json.dumps(_jsonable(parsed), indent=2) + "\n")
