@@ -73,6 +73,7 @@ class _Evaluator:
         self.parsed = parsed
         self.ps = ps
         self._match: dict[tuple[str, int], Set] = {}
+        self._first: dict[tuple[str, tuple[int, ...], bool], Set] = {}
 
     def match(self, pr: ParsedRule) -> Set:
         key = (pr.rule.name, pr.line)
@@ -127,12 +128,16 @@ class _Evaluator:
         return out
 
     def permitted(self, in_if: str, out_if: str) -> Set:
+        """Packets permitted from ``in_if`` to ``out_if`` (cached per filter and rule list)."""
         ps = self.ps
         result = ps.valid
-        for _, rules, default in self.ordered(in_if, out_if):
-            result &= ps.first_match(
-                [(self.match(r), r.rule.action == "permit") for r in rules], default
-            )
+        for f, rules, default in self.ordered(in_if, out_if):
+            key = (f.name, tuple(id(r) for r in rules), default)
+            if key not in self._first:
+                self._first[key] = ps.first_match(
+                    [(self.match(r), r.rule.action == "permit") for r in rules], default
+                )
+            result &= self._first[key]
         return result
 
     def deciding(self, in_if: str, out_if: str, w: Witness) -> ParsedRule | None:
@@ -202,6 +207,9 @@ def validate_running(
             )
         )
 
+    flows_by_pair: dict[tuple[str, str], list[Flow]] = {}
+    for f in intent.flows:
+        flows_by_pair.setdefault((f.src.zone, f.dst.zone), []).append(f)
     for family in (4, 6):
         ps = PacketSpace(family)
         ev = _Evaluator(parsed, ps)
@@ -230,7 +238,7 @@ def validate_running(
                     continue
                 allowed = ev.permitted(iface_of[a], iface_of[b]) & region
                 wanted = ps.false
-                flows_ab = [f for f in intent.flows if f.src.zone == a and f.dst.zone == b]
+                flows_ab = flows_by_pair.get((a, b), [])
                 for f in flows_ab:
                     wanted |= (
                         ps.networks("s", f.src.networks)
@@ -240,9 +248,7 @@ def validate_running(
                 if not parsed.stateful:
                     # Stateless filters must let replies through: UDP from the service port,
                     # ICMP echo replies. They are part of what the intent allows.
-                    for f in intent.flows:
-                        if f.src.zone != b or f.dst.zone != a:
-                            continue
+                    for f in flows_by_pair.get((b, a), []):
                         back = ps.networks("s", f.dst.networks) & ps.networks("d", f.src.networks)
                         svc = f.service
                         if svc.protocol == "udp":
@@ -405,19 +411,23 @@ def _filter_hygiene(parsed: ParsedConfig, ev: _Evaluator) -> Iterable[Finding]:
                 line=f.line,
             )
         seen: list[tuple[ParsedRule, Set]] = []
+        covers: dict[tuple[str, str], Set] = {}
         for pr in f.rules:
             m = ev.match(pr) & ps.valid
             if ps.is_empty(m):
                 continue
-            earlier = [
-                (q, qm)
-                for q, qm in seen
-                if _same_scope(q.rule, pr.rule) and not ps.is_empty(qm & m)
-            ]
             cover = ps.false
-            for _, qm in earlier:
-                cover |= qm
-            if earlier and ps.subset(m, cover):
+            for (fz, tz), c in covers.items():
+                if fz in (ANY_ZONE, pr.rule.from_zone) and tz in (ANY_ZONE, pr.rule.to_zone):
+                    cover |= c
+            scope = (pr.rule.from_zone, pr.rule.to_zone)
+            covers[scope] = covers.get(scope, ps.false) | m
+            if ps.subset(m, cover):
+                earlier = [
+                    (q, qm)
+                    for q, qm in seen
+                    if _same_scope(q.rule, pr.rule) and not ps.is_empty(qm & m)
+                ]
                 lines = ", ".join(str(q.line) for q, _ in earlier)
                 yield Finding(
                     "shadowed",
@@ -431,8 +441,8 @@ def _filter_hygiene(parsed: ParsedConfig, ev: _Evaluator) -> Iterable[Finding]:
             seen.append((pr, m))
         if f.default == "deny" and f.kind != "policies":
             cover = ps.false
-            for _, qm in seen:
-                cover |= qm
+            for c in covers.values():
+                cover |= c
             rest = ps.valid & ~cover
             if not ps.is_empty(rest):
                 yield Finding(
