@@ -127,8 +127,28 @@ def _clean_loc(loc: tuple[Any, ...], doc: SourceDoc | None = None) -> PathKey:
     return tuple(out)
 
 
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    for arg in _walk_types(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def _keys_at(model: type[BaseModel], loc: PathKey) -> list[str]:
+    """The keys allowed at ``loc`` below ``model`` (all known keys when it cannot tell)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        info = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
+        current = _model_of(info.annotation) if info is not None else None
+    if current is None:
+        return _KNOWN_KEYS
+    return [f.alias or n for n, f in current.model_fields.items()]
+
+
 def validation_diagnostics(
-    exc: ValidationError, doc: SourceDoc, prefix: PathKey = ()
+    exc: ValidationError, doc: SourceDoc, prefix: PathKey = (), model: type[BaseModel] | None = None
 ) -> list[Diagnostic]:
     """Map every pydantic error back to the YAML node it came from."""
     out: list[Diagnostic] = []
@@ -141,7 +161,8 @@ def validation_diagnostics(
         where = format_loc(loc)
         if kind == "extra_forbidden":
             key = str(loc[-1]) if loc else "?"
-            hint = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
+            allowed = _keys_at(model, loc[len(prefix) : -1]) if model else _KNOWN_KEYS
+            hint = difflib.get_close_matches(key, sorted(allowed), n=1)
             msg = f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
             if len(loc) > 1:
                 msg = f"{format_loc(loc[:-1])}: {msg}"
@@ -163,8 +184,13 @@ def validation_diagnostics(
                 code = "bad-value"
             else:
                 code = kind if _OUR_CODES_HINT in kind else "schema"
+            if loc and loc[-1] == "[key]":  # an error in a mapping key: point at the key
+                loc = loc[:-1]
+                where = format_loc(loc)
+                location = doc.locate(loc, key=True)
+            else:
+                location = doc.locate(loc)
             msg = f"{where}: {text}" if where else text
-            location = doc.locate(loc)
         out.append(Diagnostic(location, Severity.ERROR, msg, code))
     return out
 
@@ -180,6 +206,22 @@ def _short(value: Any) -> str:
 
 INVENTORY_COLUMNS = ("name", "class", "address", "zone", "model", "serial", "location")
 INVENTORY_REQUIRED = ("name", "class", "address", "zone")
+
+
+def _field_positions(record: str) -> list[tuple[int, int]]:
+    """(line offset, 1-based column) where each field of a CSV record starts; a record may
+    span lines inside quotes."""
+    out, quoted, line, col = [(0, 1)], False, 0, 1
+    for ch in record:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            out.append((line, col + 1))
+        if ch == "\n":
+            line, col = line + 1, 1
+        else:
+            col += 1
+    return out
 
 
 def _field_starts(line: str) -> list[int]:
@@ -261,13 +303,21 @@ def load_inventory_csv(path: Path) -> tuple[list[Device], dict[str, Location], l
             )
     if diags:
         return [], {}, diags
+    prev_end = reader.line_num
     try:
         for row in reader:
-            line_no = reader.line_num
+            end = reader.line_num
+            line_no, prev_end = prev_end + 1, end  # the record's first line
             if not row or all(not c.strip() for c in row):
                 continue
-            raw_line = lines[line_no - 1] if line_no - 1 < len(lines) else ""
-            starts = _field_starts(raw_line)
+            positions = _field_positions("\n".join(lines[line_no - 1 : end]))
+
+            def at(
+                idx: int, line_no: int = line_no, positions: list[tuple[int, int]] = positions
+            ) -> Location:
+                dl, col = positions[idx] if idx < len(positions) else (0, 1)
+                return Location(shown, line_no + dl, col)
+
             if len(row) != len(header):
                 diags.append(
                     Diagnostic(
@@ -286,19 +336,17 @@ def load_inventory_csv(path: Path) -> tuple[list[Device], dict[str, Location], l
                     loc = _clean_loc(tuple(err["loc"]))
                     column = str(loc[0]) if loc else "name"
                     idx = header.index(column) if column in header else 0
-                    col = starts[idx] if idx < len(starts) else 1
                     if err["type"] == "missing":
                         msg = f"column {column!r} is empty"
                         code = "missing-key"
                     else:
                         msg = f"{column}: " + str(err["msg"]).removeprefix("Value error, ")
                         code = str(err["type"]) if "-" in str(err["type"]) else "schema"
-                    diags.append(
-                        Diagnostic(Location(shown, line_no, col), Severity.ERROR, msg, code)
-                    )
+                    diags.append(Diagnostic(at(idx), Severity.ERROR, msg, code))
                 continue
             devices.append(device)
-            origins.setdefault(device.name, Location(shown, line_no, 1))
+            origins.setdefault(device.name, at(header.index("name")))
+            origins.setdefault(f"{device.name}:zone", at(header.index("zone")))
     except csv.Error as exc:
         diags.append(
             Diagnostic(
@@ -325,9 +373,12 @@ def profile_directories(site_dir: Path, entries: Iterable[str]) -> list[Path]:
     return dirs
 
 
-def load_profiles(dirs: Iterable[Path]) -> tuple[dict[str, LoadedProfile], list[Diagnostic]]:
+def load_profiles(
+    dirs: Iterable[Path], declared_at: Mapping[Path, Location] | None = None
+) -> tuple[dict[str, LoadedProfile], list[Diagnostic]]:
     """Every ``*.yaml``/``*.yml`` of each directory; a later directory overrides a class of an
-    earlier one (a site's own profiles override the bundled library)."""
+    earlier one (a site's own profiles override the bundled library). ``declared_at`` says
+    where each directory was named, for diagnostics."""
     profiles: dict[str, LoadedProfile] = {}
     diags: list[Diagnostic] = []
     for directory in dirs:
@@ -335,7 +386,10 @@ def load_profiles(dirs: Iterable[Path]) -> tuple[dict[str, LoadedProfile], list[
         if not directory.is_dir():
             diags.append(
                 Diagnostic(
-                    Location(shown_dir), Severity.ERROR, "profile directory does not exist", "io"
+                    (declared_at or {}).get(directory, Location(shown_dir)),
+                    Severity.ERROR,
+                    f"profile directory {shown_dir} does not exist",
+                    "io",
                 )
             )
             continue
@@ -358,7 +412,7 @@ def load_profiles(dirs: Iterable[Path]) -> tuple[dict[str, LoadedProfile], list[
             try:
                 profile = DeviceProfile.model_validate(doc.data)
             except ValidationError as exc:
-                diags.extend(validation_diagnostics(exc, doc))
+                diags.extend(validation_diagnostics(exc, doc, model=DeviceProfile))
                 continue
             cls = profile.class_
             if path.stem != cls:
@@ -422,13 +476,20 @@ def load_site(site_dir: Path | str) -> LoadedSite:
     try:
         site = Site.model_validate(raw)
     except ValidationError as exc:
-        diags.extend(validation_diagnostics(exc, doc))
+        diags.extend(validation_diagnostics(exc, doc, model=Site))
         site = None
 
     raw_dirs = raw.get("profile_dirs", [BUILTIN])
     if not (isinstance(raw_dirs, list) and all(isinstance(d, str) for d in raw_dirs)):
         raw_dirs = [BUILTIN]
-    profiles, profile_diags = load_profiles(profile_directories(site_dir, raw_dirs))
+    dirs = profile_directories(site_dir, raw_dirs)
+    declared = {
+        (bundled_dir("device_profiles") if e == BUILTIN else site_dir / e): doc.locate(
+            ("profile_dirs", i)
+        )
+        for i, e in enumerate(raw_dirs)
+    }
+    profiles, profile_diags = load_profiles(dirs, declared)
     diags.extend(profile_diags)
 
     origins: dict[str, Location] = {}
@@ -640,4 +701,6 @@ def _dev_loc(
     n_yaml = len(loaded.site.devices) - len(csv_devices)
     if i < n_yaml:
         return loaded.where("devices", i, key)
+    if key != "name" and f"{device.name}:{key}" in loaded.device_origins:
+        return loaded.device_origins[f"{device.name}:{key}"]
     return loaded.device_where(device.name)

@@ -256,7 +256,8 @@ def read_text(path: Path, display: str | None = None) -> str:
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        line_start = before[before.rfind(b"\n") + 1 :]
+        col = len(line_start.decode("utf-8", errors="replace")) + 1  # characters, not bytes
         raise _err(shown, line, col, "file is not valid UTF-8 text", "encoding") from exc
     if "\x00" in text:
         before_t = text[: text.index("\x00")]

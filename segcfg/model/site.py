@@ -12,7 +12,6 @@ from pydantic import (
     BeforeValidator,
     Field,
     WithJsonSchema,
-    field_validator,
     model_validator,
 )
 
@@ -20,11 +19,13 @@ from segcfg.model.common import (
     Frozen,
     InterfaceName,
     Name,
+    Ref,
     RefSpec,
     Service,
     ServiceSpec,
     Text,
     fail,
+    parse_ref,
     parse_service,
 )
 
@@ -157,25 +158,26 @@ class Interface(Frozen):
 _SECRET_WORDS = ("password", "secret", "passphrase", "token", "key_file", "keyfile", "private")
 
 
+def _not_secret(key: str) -> str:
+    if any(word in key.lower() for word in _SECRET_WORDS):
+        raise fail(
+            "secret-in-site",
+            f"optional_args.{key}: credentials never belong in the site file; "
+            "use environment variables or a credentials file outside the repository",
+        )
+    return key
+
+
+OptionalArgKey = Annotated[Name, AfterValidator(_not_secret)]
+
+
 class NapalmTarget(Frozen):
     """How NAPALM reaches the device. Credentials never live here."""
 
     driver: Name
     host: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")]
     port: Annotated[int, Field(strict=True, ge=1, le=65535)] = 22
-    optional_args: dict[Name, str | int | bool] = Field(default_factory=dict)
-
-    @field_validator("optional_args")
-    @classmethod
-    def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            if any(word in key.lower() for word in _SECRET_WORDS):
-                raise fail(
-                    "secret-in-site",
-                    f"optional_args.{key}: credentials never belong in the site file; "
-                    "use environment variables or a credentials file outside the repository",
-                )
-        return value
+    optional_args: dict[OptionalArgKey, str | int | bool] = Field(default_factory=dict)
 
 
 Platform = Literal["cisco-ios", "cisco-asa", "junos-srx", "nftables", "iptables"]
@@ -200,6 +202,17 @@ DEFAULT_REMOTE_ACCESS_PORTS: tuple[str, ...] = (
 )
 
 
+def _parse_target(value: Any) -> Any:
+    return value if value == "internet" else parse_ref(value)
+
+
+ExceptionTarget = Annotated[
+    Ref | Literal["internet"],
+    BeforeValidator(_parse_target),
+    WithJsonSchema({"type": "string", "examples": ["internet", "host:pacs-01"]}),
+]
+
+
 class PolicyException(Frozen):
     """A time-limited, owned allowance outside the profiles (e.g. internet for one class)."""
 
@@ -209,17 +222,8 @@ class PolicyException(Frozen):
     expires: date
     reason: Text
     from_: tuple[RefSpec, ...] = Field(alias="from", min_length=1)
-    to: tuple[RefSpec | Literal["internet"], ...] = Field(min_length=1)
+    to: tuple[ExceptionTarget, ...] = Field(min_length=1)
     services: tuple[ServiceSpec, ...] = Field(min_length=1)
-
-    @field_validator("to", mode="before")
-    @classmethod
-    def _to_refs(cls, value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            from segcfg.model.common import parse_ref
-
-            return [v if v == "internet" else parse_ref(v) for v in value]
-        return value
 
 
 class Policy(Frozen):
