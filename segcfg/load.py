@@ -363,10 +363,13 @@ def load_inventory_csv(path: Path) -> tuple[list[Device], dict[str, Location], l
 # Profiles
 
 
-def profile_directories(site_dir: Path, entries: Iterable[str]) -> list[Path]:
+def profile_directories(
+    site_dir: Path, entries: Iterable[str], builtin: Path | None = None
+) -> list[Path]:
+    builtin = builtin or bundled_dir("device_profiles")
     dirs: list[Path] = []
     for entry in entries:
-        dirs.append(bundled_dir("device_profiles") if entry == BUILTIN else site_dir / entry)
+        dirs.append(builtin if entry == BUILTIN else site_dir / entry)
     local = site_dir / "device_profiles"
     if local.is_dir() and local not in dirs:
         dirs.append(local)
@@ -458,8 +461,11 @@ def find_site_file(site_dir: Path) -> Path:
     )
 
 
-def load_site(site_dir: Path | str) -> LoadedSite:
-    """Load and check a site directory; raises :class:`InputError` with every problem found."""
+def load_site(site_dir: Path | str, builtin: Path | None = None) -> LoadedSite:
+    """Load and check a site directory; raises :class:`InputError` with every problem found.
+
+    ``builtin`` replaces the bundled profile library (a site checked out at another revision
+    uses the library of that revision)."""
     site_dir = Path(site_dir)
     site_file = find_site_file(site_dir)
     site_dir = site_file.parent
@@ -482,9 +488,9 @@ def load_site(site_dir: Path | str) -> LoadedSite:
     raw_dirs = raw.get("profile_dirs", [BUILTIN])
     if not (isinstance(raw_dirs, list) and all(isinstance(d, str) for d in raw_dirs)):
         raw_dirs = [BUILTIN]
-    dirs = profile_directories(site_dir, raw_dirs)
+    dirs = profile_directories(site_dir, raw_dirs, builtin)
     declared = {
-        (bundled_dir("device_profiles") if e == BUILTIN else site_dir / e): doc.locate(
+        ((builtin or bundled_dir("device_profiles")) if e == BUILTIN else site_dir / e): doc.locate(
             ("profile_dirs", i)
         )
         for i, e in enumerate(raw_dirs)

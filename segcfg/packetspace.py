@@ -179,6 +179,38 @@ class PacketSpace:
             permitted |= ~seen
         return permitted & self.valid
 
+    # -- projections ------------------------------------------------------------------------
+    def project(self, u: Set, keep_prefixes: tuple[str, ...]) -> Set:
+        """``u`` with every variable not starting with one of ``keep_prefixes`` quantified."""
+        drop = [n for n in self.names if not n.startswith(keep_prefixes)]
+        return self.bdd.exist(drop, u)
+
+    def dport_ranges(self, u: Set) -> list[tuple[int, int]]:
+        """The destination ports of ``u`` as sorted, merged ranges (exact)."""
+        proj = self.project(u, ("dp",))
+        out: list[tuple[int, int]] = []
+
+        def walk(lo: int, size: int) -> None:
+            block = self._bits_equal("dp", 16, lo, 16 - (size.bit_length() - 1))
+            hit = proj & block
+            if hit == self.false:
+                return
+            if hit == block:
+                if out and out[-1][1] + 1 == lo:
+                    out[-1] = (out[-1][0], lo + size - 1)
+                else:
+                    out.append((lo, lo + size - 1))
+                return
+            walk(lo, size // 2)
+            walk(lo + size // 2, size // 2)
+
+        walk(0, 65536)
+        return out
+
+    def protocols(self, u: Set) -> list[int]:
+        proj = self.project(u, ("p",))
+        return [n for n in range(256) if (proj & self.protocol(n)) != self.false]
+
     # -- questions --------------------------------------------------------------------------
     def is_empty(self, u: Set) -> bool:
         return bool(u == self.false)
