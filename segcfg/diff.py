@@ -160,6 +160,8 @@ def diff_sites(old: LoadedSite, new: LoadedSite, today: date) -> SiteDiff:
     if new_err:
         notes.append(f"the new version does not compile: {new_err}")
     file_diffs: dict[str, str] = {}
+    if old_err or new_err:  # a side that does not compile has no files to compare
+        return SiteDiff(changes, file_diffs, notes)
     for name in sorted(set(old_files) | set(new_files)):
         a, b = old_files.get(name, ""), new_files.get(name, "")
         if a != b:
