@@ -402,7 +402,7 @@ def _filter_hygiene(parsed: ParsedConfig, ev: _Evaluator) -> Iterable[Finding]:
                 line=b.line,
             )
     for name, f in sorted(parsed.filters.items()):
-        if name not in bound and f.kind != "policies":
+        if name not in bound and f.kind in ("acl", "firewall-filter"):
             yield Finding(
                 "unbound-filter",
                 "violates",
