@@ -121,8 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         entries = sum(1 for line in config if line.startswith((" permit", " deny")))
         seg = json.loads(subprocess.run([sys.executable, "-c", SEGCFG_RUN, str(site), str(cfg)],
                                         capture_output=True, text=True, check=True).stdout)
-        ccp = json.loads(subprocess.run([str(ccp_python()), "-c", CCP_RUN, str(cfg)],
-                                        capture_output=True, text=True, check=True).stdout)
+        ccp_out = subprocess.run([str(ccp_python()), "-c", CCP_RUN, str(cfg)],
+                                 capture_output=True, text=True, check=True).stdout
+        # ciscoconfparse logs to stdout: the result is the last line.
+        ccp = json.loads(ccp_out.strip().splitlines()[-1])
     total = seg["parse"] + seg["validate"]
     print(f"config: {len(config)} lines, {entries} ACL entries; segcfg parsed {seg['entries']} "
           f"rules, {seg['violations']} violation(s), {seg['not_checked']} not checked")

@@ -73,6 +73,7 @@ class PacketSpace:
         names += [f"it{i}" for i in range(8)]
         names.append("est")
         self.bdd.declare(*names)
+        self._cache: dict[tuple[object, ...], Set] = {}
         self.names = names
         self.true: Set = self.bdd.true
         self.false: Set = self.bdd.false
@@ -98,7 +99,12 @@ class PacketSpace:
     def network(self, field: str, net: IPNet) -> Set:
         if net.version != self.family:
             return self.false
-        return self._bits_equal(field, self.abits, int(net.network_address), net.prefixlen)
+        key = (field, net)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._bits_equal(field, self.abits, int(net.network_address), net.prefixlen)
+            self._cache[key] = cached
+        return cached
 
     def networks(self, field: str, nets: Iterable[IPNet]) -> Set:
         out = self.false
@@ -108,6 +114,14 @@ class PacketSpace:
 
     def port_range(self, field: str, lo: int, hi: int) -> Set:
         """Ports lo..hi as a union of aligned blocks."""
+        key = (field, lo, hi)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        self._cache[key] = out = self._port_range(field, lo, hi)
+        return out
+
+    def _port_range(self, field: str, lo: int, hi: int) -> Set:
         out = self.false
         while lo <= hi:
             size = 1
@@ -128,10 +142,12 @@ class PacketSpace:
 
     # -- rules ------------------------------------------------------------------------------
     def rule(self, rule: Rule) -> Set:
-        """The packets a rule matches (zones are not part of the packet: callers restrict)."""
+        """The packets a rule matches (zones are not part of the packet: callers restrict).
+
+        Not restricted to canonical packets: callers AND with :attr:`valid` once."""
         if rule.family is not None and rule.family != self.family:
             return self.false
-        out = self.valid
+        out = self.true
         if rule.protocol is not None:
             number = PROTOCOLS.get(rule.protocol)
             if number is None:
