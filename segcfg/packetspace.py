@@ -73,6 +73,9 @@ class PacketSpace:
         names += [f"it{i}" for i in range(8)]
         names.append("est")
         self.bdd.declare(*names)
+        # The variable order above (protocol, source, destination, ports) keeps prefix and
+        # range sets linear; CUDD's dynamic reordering only costs time here.
+        self.bdd.configure(reordering=False, max_cache_soft=2**20)
         self._cache: dict[tuple[object, ...], Set] = {}
         self.names = names
         self.true: Set = self.bdd.true
@@ -94,7 +97,11 @@ class PacketSpace:
         return self.bdd.cube(cube) if cube else self.true
 
     def protocol(self, number: int) -> Set:
-        return self._bits_equal("p", 8, number)
+        key = ("p", number)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._bits_equal("p", 8, number)
+        return cached
 
     def network(self, field: str, net: IPNet) -> Set:
         if net.version != self.family:
@@ -185,15 +192,26 @@ class PacketSpace:
 
     def first_match(self, matches: Sequence[tuple[Set, bool]], default_permit: bool) -> Set:
         """Packets permitted by an ordered list of (match, permits?) and a default."""
+        return self.first_match_detail(matches, default_permit)[0]
+
+    def first_match_detail(
+        self, matches: Sequence[tuple[Set, bool]], default_permit: bool
+    ) -> tuple[Set, list[int], Set]:
+        """(permitted, indexes of entries that never match first, packets some entry
+        matches) of an ordered list of (match, permits?) and a default."""
         permitted = self.false
         seen = self.false
-        for match, permit in matches:
+        shadowed: list[int] = []
+        for i, (match, permit) in enumerate(matches):
+            fresh = match & ~seen
+            if (fresh & self.valid) == self.false and (match & self.valid) != self.false:
+                shadowed.append(i)
             if permit:
-                permitted |= match & ~seen
+                permitted |= fresh
             seen |= match
         if default_permit:
             permitted |= ~seen
-        return permitted & self.valid
+        return permitted & self.valid, shadowed, seen
 
     # -- projections ------------------------------------------------------------------------
     def project(self, u: Set, keep_prefixes: tuple[str, ...]) -> Set:

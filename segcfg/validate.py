@@ -73,7 +73,8 @@ class _Evaluator:
         self.parsed = parsed
         self.ps = ps
         self._match: dict[tuple[str, int], Set] = {}
-        self._first: dict[tuple[str, tuple[int, ...], bool], Set] = {}
+        self._first: dict[tuple[str, tuple[int, ...], bool], tuple[Set, list[int], Set]] = {}
+        self._pairs: dict[tuple[str, str], Set] = {}
 
     def match(self, pr: ParsedRule) -> Set:
         key = (pr.rule.name, pr.line)
@@ -129,16 +130,28 @@ class _Evaluator:
 
     def permitted(self, in_if: str, out_if: str) -> Set:
         """Packets permitted from ``in_if`` to ``out_if`` (cached per filter and rule list)."""
+        pair = self._pairs.get((in_if, out_if))
+        if pair is None:
+            pair = self._pairs[(in_if, out_if)] = self._permitted(in_if, out_if)
+        return pair
+
+    def _permitted(self, in_if: str, out_if: str) -> Set:
         ps = self.ps
         result = ps.valid
         for f, rules, default in self.ordered(in_if, out_if):
-            key = (f.name, tuple(id(r) for r in rules), default)
-            if key not in self._first:
-                self._first[key] = ps.first_match(
-                    [(self.match(r), r.rule.action == "permit") for r in rules], default
-                )
-            result &= self._first[key]
+            result &= self.first(f.name, rules, default)[0]
         return result
+
+    def first(
+        self, name: str, rules: list[ParsedRule], default: bool
+    ) -> tuple[Set, list[int], Set]:
+        """First-match detail of a rule list (cached)."""
+        key = (name, tuple(id(r) for r in rules), default)
+        if key not in self._first:
+            self._first[key] = self.ps.first_match_detail(
+                [(self.match(r), r.rule.action == "permit") for r in rules], default
+            )
+        return self._first[key]
 
     def deciding(self, in_if: str, out_if: str, w: Witness) -> ParsedRule | None:
         """The line that decides a concrete packet: the first denying one, else the last
@@ -410,40 +423,34 @@ def _filter_hygiene(parsed: ParsedConfig, ev: _Evaluator) -> Iterable[Finding]:
                 f"{name} is defined but bound nowhere",
                 line=f.line,
             )
-        seen: list[tuple[ParsedRule, Set]] = []
-        covers: dict[tuple[str, str], Set] = {}
-        for pr in f.rules:
+        rules = list(f.rules)  # the same list the first-match sets use: shared cache
+        unscoped = all(
+            pr.rule.from_zone == ANY_ZONE and pr.rule.to_zone == ANY_ZONE for pr in rules
+        )
+        if unscoped:  # one pass, shared with the first-match sets
+            _, shadowed_idx, covered = ev.first(name, rules, f.default == "permit")
+            shadowed = [rules[i] for i in shadowed_idx]
+        else:
+            shadowed, covered = _scoped_shadows(ps, ev, rules)
+        for pr in shadowed:
             m = ev.match(pr) & ps.valid
-            if ps.is_empty(m):
-                continue
-            cover = ps.false
-            for (fz, tz), c in covers.items():
-                if fz in (ANY_ZONE, pr.rule.from_zone) and tz in (ANY_ZONE, pr.rule.to_zone):
-                    cover |= c
-            scope = (pr.rule.from_zone, pr.rule.to_zone)
-            covers[scope] = covers.get(scope, ps.false) | m
-            if ps.subset(m, cover):
-                earlier = [
-                    (q, qm)
-                    for q, qm in seen
-                    if _same_scope(q.rule, pr.rule) and not ps.is_empty(qm & m)
-                ]
-                lines = ", ".join(str(q.line) for q, _ in earlier)
-                yield Finding(
-                    "shadowed",
-                    "violates",
-                    "medium" if pr.rule.action == "deny" else "low",
-                    f"line {pr.line} of {name} never matches: shadowed by line(s) {lines}",
-                    ps.witness(m),
-                    line=pr.line,
-                    line_text=pr.text,
-                )
-            seen.append((pr, m))
+            earlier = [
+                q
+                for q in rules[: rules.index(pr)]
+                if _same_scope(q.rule, pr.rule) and not ps.is_empty(ev.match(q) & m)
+            ]
+            lines = ", ".join(str(q.line) for q in earlier)
+            yield Finding(
+                "shadowed",
+                "violates",
+                "medium" if pr.rule.action == "deny" else "low",
+                f"line {pr.line} of {name} never matches: shadowed by line(s) {lines}",
+                ps.witness(m),
+                line=pr.line,
+                line_text=pr.text,
+            )
         if f.default == "deny" and f.kind != "policies":
-            cover = ps.false
-            for c in covers.values():
-                cover |= c
-            rest = ps.valid & ~cover
+            rest = ps.valid & ~covered
             if not ps.is_empty(rest):
                 yield Finding(
                     "default-deny-not-logged",
@@ -455,6 +462,31 @@ def _filter_hygiene(parsed: ParsedConfig, ev: _Evaluator) -> Iterable[Finding]:
                     line=f.line,
                     hicp="9.L.B",
                 )
+
+
+def _scoped_shadows(
+    ps: PacketSpace, ev: _Evaluator, rules: list[ParsedRule]
+) -> tuple[list[ParsedRule], Set]:
+    """Shadowed rules of a filter whose rules match on interfaces (nftables, iptables): a
+    rule is only shadowed by earlier rules that apply to the same interfaces."""
+    covers: dict[tuple[str, str], Set] = {}
+    shadowed: list[ParsedRule] = []
+    for pr in rules:
+        m = ev.match(pr)
+        if ps.is_empty(m & ps.valid):
+            continue  # matches nothing here (e.g. the other address family)
+        cover = ps.false
+        for (fz, tz), c in covers.items():
+            if fz in (ANY_ZONE, pr.rule.from_zone) and tz in (ANY_ZONE, pr.rule.to_zone):
+                cover |= c
+        scope = (pr.rule.from_zone, pr.rule.to_zone)
+        covers[scope] = covers.get(scope, ps.false) | m
+        if ps.is_empty(m & ~cover & ps.valid):
+            shadowed.append(pr)
+    covered = ps.false
+    for c in covers.values():
+        covered |= c
+    return shadowed, covered
 
 
 def _same_scope(a: Rule, b: Rule) -> bool:
