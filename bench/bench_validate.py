@@ -98,8 +98,7 @@ def ccp_python() -> Path:
     py = env_dir / "bin" / "python"
     if not py.exists():
         venv.create(env_dir, with_pip=True)
-        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "ciscoconfparse"],
-                       check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "ciscoconfparse"], check=True)
     return py
 
 
@@ -110,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         site = bench_compile.write_site(Path(tmp) / "site", args.classes)
-        text = (site / "site.yaml").read_text().replace("platform: nftables",
-                                                        "platform: cisco-ios")
+        text = (site / "site.yaml").read_text().replace("platform: nftables", "platform: cisco-ios")
         (site / "site.yaml").write_text(text)
         (rs,) = compile_site(load_site(site), TODAY)
         config = render_ruleset(rs).splitlines()
@@ -119,15 +117,24 @@ def main(argv: list[str] | None = None) -> int:
         cfg = Path(tmp) / "running.ios"
         cfg.write_text("\n".join(config) + "\n")
         entries = sum(1 for line in config if line.startswith((" permit", " deny")))
-        seg = json.loads(subprocess.run([sys.executable, "-c", SEGCFG_RUN, str(site), str(cfg)],
-                                        capture_output=True, text=True, check=True).stdout)
-        ccp_out = subprocess.run([str(ccp_python()), "-c", CCP_RUN, str(cfg)],
-                                 capture_output=True, text=True, check=True).stdout
+        seg = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", SEGCFG_RUN, str(site), str(cfg)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        ccp_out = subprocess.run(
+            [str(ccp_python()), "-c", CCP_RUN, str(cfg)], capture_output=True, text=True, check=True
+        ).stdout
         # ciscoconfparse logs to stdout: the result is the last line.
         ccp = json.loads(ccp_out.strip().splitlines()[-1])
     total = seg["parse"] + seg["validate"]
-    print(f"config: {len(config)} lines, {entries} ACL entries; segcfg parsed {seg['entries']} "
-          f"rules, {seg['violations']} violation(s), {seg['not_checked']} not checked")
+    print(
+        f"config: {len(config)} lines, {entries} ACL entries; segcfg parsed {seg['entries']} "
+        f"rules, {seg['violations']} violation(s), {seg['not_checked']} not checked"
+    )
     print(f"{'tool':<34} {'seconds':>8} {'peak MB':>8}")
     print(f"{'segcfg parse':<34} {seg['parse']:>8.2f}")
     print(f"{'segcfg validate (intent + engine)':<34} {seg['validate']:>8.2f}")
@@ -136,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(segcfg site load, not counted: {seg['load']:.2f} s)")
     ratio = ccp["parse"] / total if total else float("inf")
     verdict = "PASS" if total < ccp["parse"] else "FAIL"
-    print(f"{verdict}: segcfg parse + full validation {ratio:.1f}x faster than ciscoconfparse "
-          "parse alone")
+    print(
+        f"{verdict}: segcfg parse + full validation {ratio:.1f}x faster than ciscoconfparse "
+        "parse alone"
+    )
     return 0 if verdict == "PASS" else 1
 
 

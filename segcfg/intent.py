@@ -279,6 +279,14 @@ def guarantee_violations(
         )
     if any(d.name == dst.name and d.kind == dst.kind for d in decoys):
         add("decoy-permit", f"{src} would reach the decoy {dst} on {svc}", "9.L.B")
+    elif any(d.name == src.name and d.kind == src.kind for d in decoys):
+        # Its replies would go toward the decoy, which everything denies: a decoy has no
+        # legitimate peers at all.
+        add(
+            "decoy-permit",
+            f"the decoy {src} would talk to {dst} on {svc}; a decoy has no declared peers",
+            "9.L.B",
+        )
     if (
         dst_kind is ZoneKind.CLINICAL
         and flow.provenance.purpose not in ("management", "vendor-support")

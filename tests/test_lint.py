@@ -639,14 +639,25 @@ def test_decoy_permit(tmp_path: Path) -> None:
 
 
 def test_decoy_named_in_policy(tmp_path: Path) -> None:
-    """policy.decoys replaces the default (hosts with role decoy)."""
-    pump = profile(communications=TO_PUMP_SERVER + comm("device", "role:jump", "tcp/8443"))
+    """policy.decoys replaces the default (hosts with role decoy). (No management access in
+    this profile: a decoy that is also a management source is a finding of its own.)"""
+    pump = profile(
+        communications=TO_PUMP_SERVER + comm("device", "role:jump", "tcp/8443"), management=""
+    )
     bad = write_site(
         tmp_path / "bad", policy=POLICY + "  decoys: [host:jump]\n", profiles={"pump": pump}
     )
     assert_finding(lint(bad), "decoy-permit", Severity.ERROR, profile_file(bad), "role:jump", "{")
     clean = write_site(tmp_path / "clean", profiles={"pump": pump})
     assert_clean(lint(clean), "decoy-permit")
+
+
+def test_a_decoy_has_no_peers(tmp_path: Path) -> None:
+    """A decoy that initiates a declared flow would get its replies denied (anything toward
+    a decoy is): refused too."""
+    pump = profile(communications=TO_PUMP_SERVER + comm("peer", "role:decoy", "tcp/8443"))
+    bad = write_site(tmp_path / "bad", profiles={"pump": pump})
+    assert_finding(lint(bad), "decoy-permit", Severity.ERROR, profile_file(bad), "role:decoy", "{")
 
 
 def test_internet_without_exception(tmp_path: Path) -> None:
