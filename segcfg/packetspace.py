@@ -204,7 +204,11 @@ class PacketSpace:
         shadowed: list[int] = []
         for i, (match, permit) in enumerate(matches):
             fresh = match & ~seen
-            if (fresh & self.valid) == self.false and (match & self.valid) != self.false:
+            if (
+                fresh != match  # only an entry overlapping earlier ones can be shadowed
+                and (fresh & self.valid) == self.false
+                and (match & self.valid) != self.false
+            ):
                 shadowed.append(i)
             if permit:
                 permitted |= fresh

@@ -14,9 +14,11 @@ from typing import Literal
 
 from segcfg.intent import CLINICAL_KINDS, UNTRUSTED_KINDS, Flow, Intent, decoy_endpoints
 from segcfg.ir import ANY_ZONE, Rule, RuleSet
+from segcfg.model.common import Service
 from segcfg.model.site import EnforcementPoint, ZoneKind
 from segcfg.packetspace import PacketSpace, Set, Witness
 from segcfg.parsed import Binding, Filter, ParsedConfig, ParsedRule
+from segcfg.resolve import Endpoint
 
 Status = Literal["complies", "violates", "not checked"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -223,7 +225,15 @@ def validate_running(
     flows_by_pair: dict[tuple[str, str], list[Flow]] = {}
     for f in intent.flows:
         flows_by_pair.setdefault((f.src.zone, f.dst.zone), []).append(f)
-    for family in (4, 6):
+    families: set[int] = {
+        int(n.version)
+        for z in iface_of
+        if r.zone_kind(z) is not ZoneKind.INTERNET
+        for n in r.zones[z].networks
+    }
+    for filt in parsed.filters.values():
+        families.update(pr.rule.family for pr in filt.rules if pr.rule.family is not None)
+    for family in sorted(families):
         ps = PacketSpace(family)
         ev = _Evaluator(parsed, ps)
 
@@ -240,133 +250,154 @@ def validate_running(
         ra = ps.false
         for svc in site.policy.remote_access_ports:
             ra |= ps.service(svc.protocol, svc.low, svc.high)
+
+        def wanted_between(a: str, b: str, ps: PacketSpace = ps) -> Set:
+            """What the intent allows from zone a to zone b (new connections; on stateless
+            filters also the replies they must let through)."""
+            wanted = ps.false
+            for srcs, dsts, svc in _products(flows_by_pair.get((a, b), [])):
+                wanted |= (
+                    ps.networks("s", [n for e in srcs for n in e.networks])
+                    & ps.networks("d", [n for e in dsts for n in e.networks])
+                    & ps.service(svc.protocol, svc.low, svc.high)
+                )
+            if not parsed.stateful:
+                # Stateless filters must let replies through: UDP from the service port,
+                # ICMP echo replies. They are part of what the intent allows.
+                for srcs, dsts, svc in _products(flows_by_pair.get((b, a), [])):
+                    if svc.protocol not in ("udp", "icmp"):
+                        continue
+                    back = ps.networks("s", [n for e in dsts for n in e.networks]) & ps.networks(
+                        "d", [n for e in srcs for n in e.networks]
+                    )
+                    if svc.protocol == "udp":
+                        wanted |= back & ps.protocol(17) & ps.port_range("sp", svc.low, svc.high)
+                    elif svc.protocol == "icmp" and svc.low == svc.high == 8:
+                        wanted |= back & ps.service("icmp", 0, 0)
+                    elif svc.protocol == "icmp" and svc.low != svc.high:
+                        wanted |= back & ps.service("icmp", 0, 255)
+            return wanted
+
+        # Interface pairs first: when the whole pair agrees with the intent (the usual case),
+        # none of its zone pairs needs a look of its own.
+        by_ifaces: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for a in sorted(iface_of):
             for b in sorted(iface_of):
-                if iface_of[a] == iface_of[b]:
-                    continue
-                src_a, _ = zone_sets[a]
-                _, dst_b = zone_sets[b]
-                region = ps.new & src_a & dst_b
-                if ps.is_empty(region):
-                    continue
-                allowed = ev.permitted(iface_of[a], iface_of[b]) & region
-                wanted = ps.false
-                flows_ab = flows_by_pair.get((a, b), [])
-                for f in flows_ab:
-                    wanted |= (
-                        ps.networks("s", f.src.networks)
-                        & ps.networks("d", f.dst.networks)
-                        & ps.service(f.service.protocol, f.service.low, f.service.high)
-                    )
-                if not parsed.stateful:
-                    # Stateless filters must let replies through: UDP from the service port,
-                    # ICMP echo replies. They are part of what the intent allows.
-                    for f in flows_by_pair.get((b, a), []):
-                        back = ps.networks("s", f.dst.networks) & ps.networks("d", f.src.networks)
-                        svc = f.service
-                        if svc.protocol == "udp":
-                            wanted |= (
-                                back & ps.protocol(17) & ps.port_range("sp", svc.low, svc.high)
-                            )
-                        elif svc.protocol == "icmp" and svc.low == svc.high == 8:
-                            wanted |= back & ps.service("icmp", 0, 0)
-                        elif svc.protocol == "icmp" and svc.low != svc.high:
-                            wanted |= back & ps.service("icmp", 0, 255)
-                wanted &= region
-                extra = allowed & ~wanted
-                missing = wanted & ~allowed
+                if iface_of[a] != iface_of[b]:
+                    by_ifaces.setdefault((iface_of[a], iface_of[b]), []).append((a, b))
+        zone_pairs: list[tuple[str, str]] = []
+        for (in_if, out_if), pairs in sorted(by_ifaces.items()):
+            region_if = ps.false
+            wanted_if = ps.false
+            for a, b in pairs:
+                region_ab = ps.new & zone_sets[a][0] & zone_sets[b][1]
+                region_if |= region_ab
+                wanted_if |= wanted_between(a, b) & region_ab
+            allowed_if = ev.permitted(in_if, out_if) & region_if
+            if allowed_if != wanted_if:
+                zone_pairs += pairs
+        for a, b in zone_pairs:
+            src_a, _ = zone_sets[a]
+            _, dst_b = zone_sets[b]
+            region = ps.new & src_a & dst_b
+            if ps.is_empty(region):
+                continue
+            allowed = ev.permitted(iface_of[a], iface_of[b]) & region
+            flows_ab = flows_by_pair.get((a, b), [])
+            wanted = wanted_between(a, b) & region
+            extra = allowed & ~wanted
+            missing = wanted & ~allowed
 
-                def report_set(
-                    check: str,
-                    u: Set,
-                    msg: str,
-                    ps: PacketSpace = ps,
-                    ev: _Evaluator = ev,
-                    a: str = a,
-                    b: str = b,
-                    flows_ab: list[Flow] = flows_ab,
-                ) -> None:
-                    w = ps.witness(u)
-                    if w is None:
-                        return
-                    sev, hicp = GUARANTEE_CHECKS[check]
-                    line = ev.deciding(iface_of[a], iface_of[b], w)
-                    req = None
-                    if check == "required-flow-blocked":
-                        req = next(
-                            (f.provenance.requirement for f in flows_ab if _flow_has(ps, f, w)),
-                            None,
-                        )
-                    violated.add(check)
-                    add(
-                        Finding(
-                            check,
-                            "violates",
-                            sev,
-                            f"{msg}: {w}",
-                            w,
-                            a,
-                            b,
-                            line.line if line else None,
-                            line.text if line else None,
-                            hicp,
-                            req,
-                        )
+            def report_set(
+                check: str,
+                u: Set,
+                msg: str,
+                ps: PacketSpace = ps,
+                ev: _Evaluator = ev,
+                a: str = a,
+                b: str = b,
+                flows_ab: list[Flow] = flows_ab,
+            ) -> None:
+                w = ps.witness(u)
+                if w is None:
+                    return
+                sev, hicp = GUARANTEE_CHECKS[check]
+                line = ev.deciding(iface_of[a], iface_of[b], w)
+                req = None
+                if check == "required-flow-blocked":
+                    req = next(
+                        (f.provenance.requirement for f in flows_ab if _flow_has(ps, f, w)),
+                        None,
                     )
+                violated.add(check)
+                add(
+                    Finding(
+                        check,
+                        "violates",
+                        sev,
+                        f"{msg}: {w}",
+                        w,
+                        a,
+                        b,
+                        line.line if line else None,
+                        line.text if line else None,
+                        hicp,
+                        req,
+                    )
+                )
 
-                if not ps.is_empty(extra):
-                    ka, kb = r.zone_kind(a), r.zone_kind(b)
-                    rest = extra
-                    if (ka is ZoneKind.SCANNER or a in scanners) and kb in CLINICAL_KINDS:
-                        report_set(
-                            "scanner-to-clinical",
-                            rest,
-                            f"scanner zone {a} reaches {kb.value} zone {b}",
-                        )
-                        rest = ps.false
-                    if ka is ZoneKind.VENDOR_REMOTE:
-                        maker = r.zones[a].manufacturer
-                        own = ps.networks(
-                            "d",
-                            [
-                                n
-                                for e in r.loaded.site.devices
-                                for n in r.device_endpoint(e.name).networks
-                                if r.device_endpoint(e.name).manufacturer == maker
-                            ],
-                        )
-                        cross = rest & ~own
-                        report_set(
-                            "vendor-cross-manufacturer",
-                            cross,
-                            f"vendor pool {a} ({maker}) reaches beyond its own devices in {b}",
-                        )
-                        rest &= ~cross
-                    if ka in UNTRUSTED_KINDS and kb is ZoneKind.CLINICAL:
-                        report_set(
-                            "untrusted-to-clinical",
-                            rest,
-                            f"{ka.value} zone {a} reaches clinical zone {b}",
-                        )
-                        rest = ps.false
-                    for dec, dset in dst_of.items():
-                        hit = rest & dset
-                        report_set("decoy-reachable", hit, f"decoy {dec.name} is reachable")
-                        rest &= ~hit
-                    if kb is ZoneKind.CLINICAL:
-                        hit = rest & ra & ~mgmt_src
-                        report_set(
-                            "remote-access-port",
-                            hit,
-                            f"remote-access port toward clinical zone {b} from a "
-                            "non-management source",
-                        )
-                        rest &= ~hit
-                    report_set("beyond-intent", rest, f"{a} -> {b} permits more than the intent")
-                if not ps.is_empty(missing):
+            if not ps.is_empty(extra):
+                ka, kb = r.zone_kind(a), r.zone_kind(b)
+                rest = extra
+                if (ka is ZoneKind.SCANNER or a in scanners) and kb in CLINICAL_KINDS:
                     report_set(
-                        "required-flow-blocked", missing, f"a required flow {a} -> {b} is blocked"
+                        "scanner-to-clinical",
+                        rest,
+                        f"scanner zone {a} reaches {kb.value} zone {b}",
                     )
+                    rest = ps.false
+                if ka is ZoneKind.VENDOR_REMOTE:
+                    maker = r.zones[a].manufacturer
+                    own = ps.networks(
+                        "d",
+                        [
+                            n
+                            for e in r.loaded.site.devices
+                            for n in r.device_endpoint(e.name).networks
+                            if r.device_endpoint(e.name).manufacturer == maker
+                        ],
+                    )
+                    cross = rest & ~own
+                    report_set(
+                        "vendor-cross-manufacturer",
+                        cross,
+                        f"vendor pool {a} ({maker}) reaches beyond its own devices in {b}",
+                    )
+                    rest &= ~cross
+                if ka in UNTRUSTED_KINDS and kb is ZoneKind.CLINICAL:
+                    report_set(
+                        "untrusted-to-clinical",
+                        rest,
+                        f"{ka.value} zone {a} reaches clinical zone {b}",
+                    )
+                    rest = ps.false
+                for dec, dset in dst_of.items():
+                    hit = rest & dset
+                    report_set("decoy-reachable", hit, f"decoy {dec.name} is reachable")
+                    rest &= ~hit
+                if kb is ZoneKind.CLINICAL:
+                    hit = rest & ra & ~mgmt_src
+                    report_set(
+                        "remote-access-port",
+                        hit,
+                        f"remote-access port toward clinical zone {b} from a non-management source",
+                    )
+                    rest &= ~hit
+                report_set("beyond-intent", rest, f"{a} -> {b} permits more than the intent")
+            if not ps.is_empty(missing):
+                report_set(
+                    "required-flow-blocked", missing, f"a required flow {a} -> {b} is blocked"
+                )
         if family == 4:
             report.findings.extend(_filter_hygiene(parsed, ev))
 
@@ -375,6 +406,29 @@ def validate_running(
             add(Finding(check, "complies", "info", "no packet found", hicp=hicp))
     report.findings.sort(key=_finding_order)
     return report
+
+
+def _products(
+    flows: list[Flow],
+) -> Iterable[tuple[list[Endpoint], list[Endpoint], Service]]:
+    """The flows of one zone pair as (sources x destinations x service) products.
+
+    The flows of one requirement and service between two zones are a full product (every
+    device of a class with every peer); each group is checked to be one, and is split back
+    into single flows when it is not, so the union stays exact."""
+    groups: dict[tuple[str, str, int, int], list[Flow]] = {}
+    for f in flows:
+        key = (f.provenance.requirement, f.service.protocol, f.service.low, f.service.high)
+        groups.setdefault(key, []).append(f)
+    for group in groups.values():
+        srcs = {f.src for f in group}
+        dsts = {f.dst for f in group}
+        svc = group[0].service
+        if len(srcs) * len(dsts) == len({(f.src, f.dst) for f in group}):
+            yield sorted(srcs), sorted(dsts), svc
+        else:
+            for f in group:
+                yield [f.src], [f.dst], svc
 
 
 def _flow_has(ps: PacketSpace, f: Flow, w: Witness) -> bool:
