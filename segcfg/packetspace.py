@@ -77,6 +77,7 @@ class PacketSpace:
         # range sets linear; CUDD's dynamic reordering only costs time here.
         self.bdd.configure(reordering=False, max_cache_soft=2**20)
         self._cache: dict[tuple[object, ...], Set] = {}
+        self._field_names: dict[str, list[str]] = {}
         self.names = names
         self.true: Set = self.bdd.true
         self.false: Set = self.bdd.false
@@ -93,8 +94,13 @@ class PacketSpace:
     def _bits_equal(self, prefix: str, width: int, value: int, length: int | None = None) -> Set:
         """The top ``length`` bits (MSB first) of field ``prefix`` equal those of value."""
         length = width if length is None else length
-        cube = {f"{prefix}{i}": bool((value >> (width - 1 - i)) & 1) for i in range(length)}
-        return self.bdd.cube(cube) if cube else self.true
+        if length == 0:
+            return self.true
+        names = self._field_names.get(prefix)
+        if names is None:
+            names = self._field_names[prefix] = [f"{prefix}{i}" for i in range(width)]
+        bits = format(value, f"0{width}b")[:length]
+        return self.bdd.cube(dict(zip(names, (b == "1" for b in bits), strict=False)))
 
     def protocol(self, number: int) -> Set:
         key = ("p", number)
@@ -117,6 +123,18 @@ class PacketSpace:
         out = self.false
         for n in nets:
             out = out | self.network(field, n)
+        return out
+
+    def endpoints(self, field: str, endpoints: Iterable[Any]) -> Set:
+        """The addresses of resolved endpoints (cached per endpoint: they are few and reused
+        by many flows)."""
+        out = self.false
+        for e in endpoints:
+            key = (field, e.kind, e.name)
+            cached = self._cache.get(key)
+            if cached is None:
+                cached = self._cache[key] = self.networks(field, e.networks)
+            out |= cached
         return out
 
     def port_range(self, field: str, lo: int, hi: int) -> Set:

@@ -251,48 +251,59 @@ def validate_running(
         for svc in site.policy.remote_access_ports:
             ra |= ps.service(svc.protocol, svc.low, svc.high)
 
-        def wanted_between(a: str, b: str, ps: PacketSpace = ps) -> Set:
-            """What the intent allows from zone a to zone b (new connections; on stateless
-            filters also the replies they must let through)."""
+        def wanted_from(forward: list[Flow], backward: list[Flow], ps: PacketSpace = ps) -> Set:
+            """What the intent allows for these flows (new connections; on stateless filters
+            also the replies of the ``backward`` flows, which they must let through)."""
             wanted = ps.false
-            for srcs, dsts, svc in _products(flows_by_pair.get((a, b), [])):
+            for srcs, dsts, svc in _products(forward):
                 wanted |= (
-                    ps.networks("s", [n for e in srcs for n in e.networks])
-                    & ps.networks("d", [n for e in dsts for n in e.networks])
+                    ps.endpoints("s", srcs)
+                    & ps.endpoints("d", dsts)
                     & ps.service(svc.protocol, svc.low, svc.high)
                 )
-            if not parsed.stateful:
-                # Stateless filters must let replies through: UDP from the service port,
-                # ICMP echo replies. They are part of what the intent allows.
-                for srcs, dsts, svc in _products(flows_by_pair.get((b, a), [])):
-                    if svc.protocol not in ("udp", "icmp"):
-                        continue
-                    back = ps.networks("s", [n for e in dsts for n in e.networks]) & ps.networks(
-                        "d", [n for e in srcs for n in e.networks]
-                    )
-                    if svc.protocol == "udp":
-                        wanted |= back & ps.protocol(17) & ps.port_range("sp", svc.low, svc.high)
-                    elif svc.protocol == "icmp" and svc.low == svc.high == 8:
-                        wanted |= back & ps.service("icmp", 0, 0)
-                    elif svc.protocol == "icmp" and svc.low != svc.high:
-                        wanted |= back & ps.service("icmp", 0, 255)
+            if parsed.stateful:
+                return wanted
+            # Stateless filters must let replies through: UDP from the service port, ICMP
+            # echo replies. They are part of what the intent allows.
+            for srcs, dsts, svc in _products(backward):
+                if svc.protocol not in ("udp", "icmp"):
+                    continue
+                back = ps.endpoints("s", dsts) & ps.endpoints("d", srcs)
+                if svc.protocol == "udp":
+                    wanted |= back & ps.protocol(17) & ps.port_range("sp", svc.low, svc.high)
+                elif svc.protocol == "icmp" and svc.low == svc.high == 8:
+                    wanted |= back & ps.service("icmp", 0, 0)
+                elif svc.protocol == "icmp" and svc.low != svc.high:
+                    wanted |= back & ps.service("icmp", 0, 255)
             return wanted
 
+        def wanted_between(a: str, b: str) -> Set:
+            return wanted_from(flows_by_pair.get((a, b), []), flows_by_pair.get((b, a), []))
+
         # Interface pairs first: when the whole pair agrees with the intent (the usual case),
-        # none of its zone pairs needs a look of its own.
+        # none of its zone pairs needs a look of its own. A source zone behind one interface
+        # and a destination zone behind another always form a pair that crosses this point.
         by_ifaces: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for a in sorted(iface_of):
             for b in sorted(iface_of):
                 if iface_of[a] != iface_of[b]:
                     by_ifaces.setdefault((iface_of[a], iface_of[b]), []).append((a, b))
+        flows_by_ifaces: dict[tuple[str, str], list[Flow]] = {}
+        for (a, b), fl in flows_by_pair.items():
+            if a in iface_of and b in iface_of and iface_of[a] != iface_of[b]:
+                flows_by_ifaces.setdefault((iface_of[a], iface_of[b]), []).extend(fl)
+        src_behind: dict[str, Set] = {}
+        dst_behind: dict[str, Set] = {}
+        for z, i in iface_of.items():
+            src_behind[i] = src_behind.get(i, ps.false) | zone_sets[z][0]
+            dst_behind[i] = dst_behind.get(i, ps.false) | zone_sets[z][1]
         zone_pairs: list[tuple[str, str]] = []
         for (in_if, out_if), pairs in sorted(by_ifaces.items()):
-            region_if = ps.false
-            wanted_if = ps.false
-            for a, b in pairs:
-                region_ab = ps.new & zone_sets[a][0] & zone_sets[b][1]
-                region_if |= region_ab
-                wanted_if |= wanted_between(a, b) & region_ab
+            region_if = ps.new & src_behind[in_if] & dst_behind[out_if]
+            wanted_if = region_if & wanted_from(
+                flows_by_ifaces.get((in_if, out_if), []),
+                flows_by_ifaces.get((out_if, in_if), []),
+            )
             allowed_if = ev.permitted(in_if, out_if) & region_if
             if allowed_if != wanted_if:
                 zone_pairs += pairs
@@ -421,11 +432,12 @@ def _products(
         key = (f.provenance.requirement, f.service.protocol, f.service.low, f.service.high)
         groups.setdefault(key, []).append(f)
     for group in groups.values():
-        srcs = {f.src for f in group}
-        dsts = {f.dst for f in group}
+        srcs = {(f.src.kind, f.src.name): f.src for f in group}
+        dsts = {(f.dst.kind, f.dst.name): f.dst for f in group}
         svc = group[0].service
-        if len(srcs) * len(dsts) == len({(f.src, f.dst) for f in group}):
-            yield sorted(srcs), sorted(dsts), svc
+        pairs = {(f.key[0], f.key[1], f.key[2], f.key[3]) for f in group}
+        if len(srcs) * len(dsts) == len(pairs):
+            yield [srcs[k] for k in sorted(srcs)], [dsts[k] for k in sorted(dsts)], svc
         else:
             for f in group:
                 yield [f.src], [f.dst], svc
