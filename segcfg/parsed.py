@@ -71,3 +71,6 @@ class ParsedConfig:
     # replies of established connections are accepted before any rule (stateful platforms:
     # ASA and SRX always; nftables/iptables when a ct/conntrack ESTABLISHED accept precedes)
     stateful: bool = False
+    # address families the configuration speaks for (an iptables-save file covers one; the
+    # other family is filtered, if at all, by another table the file does not show)
+    families: tuple[int, ...] = (4, 6)

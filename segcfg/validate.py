@@ -225,15 +225,28 @@ def validate_running(
     flows_by_pair: dict[tuple[str, str], list[Flow]] = {}
     for f in intent.flows:
         flows_by_pair.setdefault((f.src.zone, f.dst.zone), []).append(f)
+    # The families this point answers for: those of the zones it guards (zones it only
+    # reaches are guarded, per family, by another point), and those its rules speak of.
+    guarded = {f.zone for f in ep.interfaces if f.zone}
     families: set[int] = {
         int(n.version)
-        for z in iface_of
+        for z in guarded
         if r.zone_kind(z) is not ZoneKind.INTERNET
         for n in r.zones[z].networks
     }
     for filt in parsed.filters.values():
         families.update(pr.rule.family for pr in filt.rules if pr.rule.family is not None)
-    for family in sorted(families):
+    for family in sorted(families - set(parsed.families)):
+        add(
+            Finding(
+                "not-checked",
+                "not checked",
+                "info",
+                f"IPv{family} traffic of this enforcement point is not covered by "
+                f"{parsed.path} (an iptables-save file covers one address family)",
+            )
+        )
+    for family in sorted(families & set(parsed.families)):
         ps = PacketSpace(family)
         ev = _Evaluator(parsed, ps)
 

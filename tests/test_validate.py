@@ -89,3 +89,13 @@ def test_reorder_that_shadows_a_deny(example_site: LoadedSite) -> None:
     assert all(str(default[0].line) in f.message for f in shadowed)
     # Decisions did not change: nothing else is reported.
     assert {f.check for f in report.violations} == {"shadowed"}
+
+
+def test_a_family_the_config_does_not_cover_is_not_checked(example_site: LoadedSite) -> None:
+    """core-asa guards clin-infusion, which has an IPv6 network: a configuration that speaks
+    for IPv4 only (as an iptables-save file does) leaves IPv6 not checked, never passing."""
+    intent, ep, parsed = _setup(example_site, "core-asa")
+    report = validate_running(intent, ep, replace(parsed, families=(4,)))  # type: ignore[arg-type]
+    nc = [f for f in report.not_checked if "IPv6" in f.message]
+    assert len(nc) == 1
+    assert not report.violations

@@ -224,6 +224,7 @@ def _build(table: _Table, text: str, path: str, unsupported: list[Unsupported]) 
         bindings=tuple(bindings),
         unsupported=tuple(sorted(unsupported, key=lambda u: u.line)),
         stateful=bool(considered) and all(stateful[f] for f in considered),
+        families=(family,),
     )
 
 
