@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from segcfg.ir import Action
 from segcfg.parsed import Binding, Filter, ParsedConfig, Unsupported
-from segcfg.platforms.nftables._linux import (
+from segcfg.platforms.linux_common import (
     ANY,
     ChainWalker,
     Cond,

@@ -41,9 +41,7 @@ import ipaddress
 
 from segcfg.ir import Action, Rule
 from segcfg.parsed import Binding, Filter, ParsedConfig, ParsedRule, Unsupported
-
-from ._json import read_json
-from ._linux import (
+from segcfg.platforms.linux_common import (
     ANY,
     TH_PROTOCOLS,
     ChainWalker,
@@ -57,6 +55,8 @@ from ._linux import (
     port_number,
     protocol_name,
 )
+
+from ._json import read_json
 from ._model import (
     Comment,
     CtVmap,
