@@ -75,7 +75,7 @@ class PacketSpace:
         self.bdd.declare(*names)
         # The variable order above (protocol, source, destination, ports) keeps prefix and
         # range sets linear; CUDD's dynamic reordering only costs time here.
-        self.bdd.configure(reordering=False, max_cache_soft=2**20)
+        self.bdd.configure(reordering=False)
         self._cache: dict[tuple[object, ...], Set] = {}
         self._field_names: dict[str, list[str]] = {}
         self.names = names
