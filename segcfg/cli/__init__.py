@@ -7,6 +7,7 @@ import traceback
 
 from segcfg.cli import compile_cmd as _compile_cmd  # noqa: F401  (registers the command)
 from segcfg.cli import diff_cmd as _diff_cmd  # noqa: F401
+from segcfg.cli import drift_cmd as _drift_cmd  # noqa: F401
 from segcfg.cli import history_cmd as _history_cmd  # noqa: F401
 from segcfg.cli import prove_cmd as _prove_cmd  # noqa: F401
 from segcfg.cli import validate_cmd as _validate_cmd  # noqa: F401
