@@ -141,13 +141,30 @@ def _describe(exc: BaseException) -> str:
     return f"{kind}: {text[:200]}"
 
 
-def _pull_one(ep: EnforcementPoint, creds: Credentials, timeout: float) -> str:
-    target = ep.napalm
-    assert target is not None
-    if ep.platform in NETMIKO_COMMANDS:
+NAPALM_DRIVERS = {"cisco-ios": "ios", "junos-srx": "junos"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to reach one enforcement point."""
+
+    host: str
+    port: int
+    driver: str
+    optional_args: Mapping[str, Any]
+
+
+def site_target(ep: EnforcementPoint) -> Target | None:
+    if ep.napalm is None:
+        return None
+    return Target(ep.napalm.host, ep.napalm.port, ep.napalm.driver, dict(ep.napalm.optional_args))
+
+
+def _pull_one(platform: str, target: Target, creds: Credentials, timeout: float) -> str:
+    if platform in NETMIKO_COMMANDS:
         from netmiko import ConnectHandler
 
-        device_type, command = NETMIKO_COMMANDS[ep.platform]
+        device_type, command = NETMIKO_COMMANDS[platform]
         with ConnectHandler(
             device_type=device_type,
             host=target.host,
@@ -189,8 +206,13 @@ def pull_running(
     workers: int = 4,
     timeout: float = 5.0,
     progress: Callable[[str, bool], None] | None = None,
+    nornir_config: Path | None = None,
 ) -> list[Pulled]:
-    """Pull the running configuration of each named enforcement point through Nornir."""
+    """Pull the running configuration of each named enforcement point through Nornir.
+
+    The inventory is built from the site's ``napalm:`` blocks, or, with ``nornir_config``,
+    taken from the user's own Nornir configuration (hosts named as the enforcement points;
+    their hostname, port, username and password there, segcfg's credentials otherwise)."""
     from nornir.core import Nornir
     from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
     from nornir.core.task import Result, Task
@@ -198,12 +220,37 @@ def pull_running(
 
     eps = {ep.name: ep for ep in loaded.site.enforcement_points}
     out: dict[str, Pulled] = {}
-    hosts = {}
+    targets: dict[str, tuple[Target, Credentials]] = {}
+    user_hosts: dict[str, Host] = {}
+    if nornir_config is not None:
+        from nornir import InitNornir
+
+        user_hosts = dict(
+            InitNornir(config_file=str(nornir_config), logging={"enabled": False}).inventory.hosts
+        )
     for name in names:
         ep = eps[name]
-        if ep.napalm is None:
+        target = site_target(ep)
+        creds = credentials.get(name)
+        if nornir_config is not None:
+            host = user_hosts.get(name)
+            if host is None:
+                out[name] = Pulled(
+                    name, ep.platform, None, f"no host {name} in the Nornir inventory"
+                )
+                continue
+            driver = target.driver if target else NAPALM_DRIVERS.get(ep.platform, "")
+            target = Target(
+                str(host.hostname or name),
+                int(host.port or 22),
+                driver,
+                target.optional_args if target else {},
+            )
+            if host.username and host.password:
+                creds = Credentials(str(host.username), str(host.password))
+        if target is None:
             out[name] = Pulled(name, ep.platform, None, "no napalm target in the site file")
-        elif name not in credentials:
+        elif creds is None:
             out[name] = Pulled(
                 name,
                 ep.platform,
@@ -212,21 +259,21 @@ def pull_running(
                 f"{_env_key(name)}, or use --credentials)",
             )
         else:
-            hosts[name] = Host(
-                name=name,
-                hostname=ep.napalm.host,
-                port=ep.napalm.port,
-                platform=ep.platform,
-                defaults=Defaults(),
-            )
+            targets[name] = (target, creds)
 
     def task(task: Task) -> Result:
-        ep = eps[task.host.name]
-        text = _pull_one(ep, credentials[ep.name], timeout)
+        target, creds = targets[task.host.name]
+        text = _pull_one(eps[task.host.name].platform, target, creds, timeout)
         return Result(host=task.host, result=text)
 
-    if hosts:
-        inventory = Inventory(hosts=Hosts(hosts), groups=Groups(), defaults=Defaults())
+    if targets:
+        hosts = Hosts(
+            {
+                name: Host(name=name, hostname=t.host, port=t.port, defaults=Defaults())
+                for name, (t, _) in targets.items()
+            }
+        )
+        inventory = Inventory(hosts=hosts, groups=Groups(), defaults=Defaults())
         nr = Nornir(inventory=inventory, runner=ThreadedRunner(num_workers=max(1, workers)))
         results = nr.run(task=task, on_failed=True)
         for name, multi in results.items():

@@ -199,3 +199,67 @@ def test_fleet_goes_on_and_history_keeps_the_record(
         check=True,
     ).stdout
     assert "not segmented" in text and "dist-tampered=violates" in text
+
+
+def test_the_users_own_nornir_inventory(devices: dict[str, int], tmp_path: Path) -> None:
+    """With --nornir-config the hosts (and their credentials) come from the user's Nornir
+    inventory; a host missing there is reported for itself."""
+    site = _site(tmp_path, devices, ["good", "tampered"])
+    # The site's napalm blocks point nowhere useful: the Nornir inventory must be what is used.
+    data = yaml.safe_load((site / "site.yaml").read_text())
+    for ep in data["enforcement_points"]:
+        if ep["name"].startswith("dist-"):
+            ep["napalm"]["port"] = 1
+    (site / "site.yaml").write_text(yaml.safe_dump(data))
+    nornir_dir = tmp_path / "nornir"
+    nornir_dir.mkdir()
+    (nornir_dir / "hosts.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "dist-good": {
+                    "hostname": "127.0.0.1",
+                    "port": devices["good"],
+                    "username": USER,
+                    "password": PASSWORD,
+                },
+            }
+        )
+    )
+    (nornir_dir / "config.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "inventory": {
+                    "plugin": "SimpleInventory",
+                    "options": {"host_file": str(nornir_dir / "hosts.yaml")},
+                },
+            }
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEGCFG_")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "segcfg",
+            "drift",
+            str(site),
+            "--timeout",
+            "5",
+            "--nornir-config",
+            str(nornir_dir / "config.yaml"),
+            "--firewall",
+            "dist-good",
+            "--firewall",
+            "dist-tampered",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    lines = {ln.split()[0]: ln for ln in proc.stdout.splitlines() if ln.startswith("dist-")}
+    assert "COMPLIES" in lines["dist-good"]
+    assert "no host dist-tampered in the Nornir inventory" in lines["dist-tampered"]
+    assert not (tmp_path / "nornir.log").exists()

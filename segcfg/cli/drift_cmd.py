@@ -36,6 +36,14 @@ def drift(
             "username and password. Default: SEGCFG_USERNAME / SEGCFG_PASSWORD.",
         ),
     ] = None,
+    nornir_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--nornir-config",
+            help="Your own Nornir configuration file; its inventory hosts, named as the "
+            "enforcement points, replace the site's napalm blocks.",
+        ),
+    ] = None,
     db: Annotated[
         Path | None,
         typer.Option(
@@ -79,7 +87,13 @@ def drift(
     with Progress(console=err, transient=True, disable=len(names) < 2) as bar:
         job = bar.add_task("pulling running configurations", total=len(names))
         pulled = pull_running(
-            loaded, names, creds, workers, timeout, progress=lambda _name, _ok: bar.advance(job)
+            loaded,
+            names,
+            creds,
+            workers,
+            timeout,
+            progress=lambda _name, _ok: bar.advance(job),
+            nornir_config=nornir_config,
         )
     results = check_pulled(build_intent(loaded, when), loaded, pulled)
     run_id = record_run(
