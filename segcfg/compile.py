@@ -30,6 +30,7 @@ from segcfg.intent import (
     build_intent,
     decoy_endpoints,
 )
+from segcfg.intervals import merge_intervals
 from segcfg.ir import (
     ANY_ZONE,
     DECOY,
@@ -81,13 +82,7 @@ def _collapse_sorted(nets: tuple[IPNetwork, ...]) -> tuple[IPNetwork, ...]:
 
 def merge_ports(ranges: Iterable[PortRange]) -> tuple[PortRange, ...]:
     """Sorted, non-overlapping, non-adjacent port ranges covering exactly the same ports."""
-    out: list[list[int]] = []
-    for lo, hi in sorted(ranges):
-        if out and lo <= out[-1][1] + 1:
-            out[-1][1] = max(out[-1][1], hi)
-        else:
-            out.append([lo, hi])
-    return tuple((lo, hi) for lo, hi in out)
+    return tuple(merge_intervals(ranges))
 
 
 def _ep_key(e: Endpoint) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from segcfg.intervals import Interval, intersect_intervals, merge_intervals
 from segcfg.ir import ANY_ZONE, Action, PortRange, Rule
 from segcfg.model.site import IPNetwork
 from segcfg.parsed import ParsedRule, Unsupported
@@ -205,24 +206,6 @@ def icmp_type_number(word: str | int, protocol: str) -> int | None:
 # ---------------------------------------------------------------------------------------------
 # Address and port sets, kept exact and normalised (minimal sorted CIDRs, merged sorted ranges).
 
-Interval = tuple[int, int]
-
-
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    for lo, hi in sorted(intervals):
-        if out and lo <= out[-1][1] + 1:
-            if hi > out[-1][1]:
-                out[-1] = (out[-1][0], hi)
-        else:
-            out.append((lo, hi))
-    return out
-
-
-def _intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
-    out = [(max(x[0], y[0]), min(x[1], y[1])) for x in a for y in b]
-    return _merge(iv for iv in out if iv[0] <= iv[1])
-
 
 def cidrs(version: int, lo: int, hi: int) -> list[IPNetwork]:
     """The minimal CIDRs covering exactly the addresses ``lo..hi`` (integers)."""
@@ -242,7 +225,7 @@ def normalize_networks(nets: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
         by_version[n.version].append((int(n.network_address), int(n.broadcast_address)))
     out: list[IPNetwork] = []
     for version in (4, 6):
-        for lo, hi in _merge(by_version[version]):
+        for lo, hi in merge_intervals(by_version[version]):
             out.extend(cidrs(version, lo, hi))
     return tuple(out)
 
@@ -252,13 +235,13 @@ def _and_networks(a: tuple[IPNetwork, ...], b: tuple[IPNetwork, ...]) -> tuple[I
     for version in (4, 6):
         ia = [(int(n.network_address), int(n.broadcast_address)) for n in a if n.version == version]
         ib = [(int(n.network_address), int(n.broadcast_address)) for n in b if n.version == version]
-        for lo, hi in _intersect(_merge(ia), _merge(ib)):
+        for lo, hi in intersect_intervals(ia, ib):
             out.extend(cidrs(version, lo, hi))
     return tuple(out)
 
 
 def normalize_ports(ranges: Iterable[PortRange]) -> tuple[PortRange, ...]:
-    return tuple(_merge(ranges))
+    return tuple(merge_intervals(ranges))
 
 
 def _and_opt_set(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
@@ -294,7 +277,7 @@ def _and_opt_ports(
         return None if b is None else normalize_ports(b)
     if b is None:
         return normalize_ports(a)
-    return tuple(_intersect(_merge(a), _merge(b)))
+    return tuple(intersect_intervals(a, b))
 
 
 @dataclass(frozen=True)

@@ -9,35 +9,10 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from segcfg.intervals import Interval, intersect_intervals, merge_intervals
 from segcfg.model.site import IPNetwork
 
-Interval = tuple[int, int]
 _TOP = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
-
-
-def _merge(ivs: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    for lo, hi in sorted(ivs):
-        if out and lo <= out[-1][1] + 1:
-            if hi > out[-1][1]:
-                out[-1] = (out[-1][0], hi)
-        else:
-            out.append((lo, hi))
-    return out
-
-
-def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if lo <= hi:
-            out.append((lo, hi))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
 
 
 def _complement(a: list[Interval], top: int) -> list[Interval]:
@@ -69,7 +44,7 @@ class AddrSet:
             ]
             for fam in (4, 6)
         }
-        return AddrSet(tuple(_merge(ivs[4])), tuple(_merge(ivs[6])))
+        return AddrSet(tuple(merge_intervals(ivs[4])), tuple(merge_intervals(ivs[6])))
 
     @staticmethod
     def everything(families: tuple[int, ...] = (4, 6)) -> AddrSet:
@@ -84,12 +59,15 @@ class AddrSet:
         return tuple(f for f in (4, 6) if self.family(f))
 
     def union(self, other: AddrSet) -> AddrSet:
-        return AddrSet(tuple(_merge([*self.v4, *other.v4])), tuple(_merge([*self.v6, *other.v6])))
+        return AddrSet(
+            tuple(merge_intervals([*self.v4, *other.v4])),
+            tuple(merge_intervals([*self.v6, *other.v6])),
+        )
 
     def intersection(self, other: AddrSet) -> AddrSet:
         return AddrSet(
-            tuple(_intersect(list(self.v4), list(other.v4))),
-            tuple(_intersect(list(self.v6), list(other.v6))),
+            tuple(intersect_intervals(list(self.v4), list(other.v4))),
+            tuple(intersect_intervals(list(self.v6), list(other.v6))),
         )
 
     def complement(self) -> AddrSet:
