@@ -118,10 +118,6 @@ class Intent:
                 return True
         return False
 
-    def safe_flows(self) -> list[Flow]:
-        bad = {id(v.flow) for v in self.violations}
-        return [f for f in self.flows if id(f) not in bad]
-
 
 def build_intent(loaded: LoadedSite, today: date) -> Intent:
     """Expand profiles, management, vendor support and exceptions into instance-level flows."""

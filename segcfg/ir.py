@@ -24,8 +24,6 @@ DEFAULT_DENY = "DEFAULT-DENY"
 
 ANY_ZONE = "*"  # from_zone/to_zone of a rule that applies whatever the interface
 
-SECTIONS = ("scan-sweep", "decoy", "permit", "reply", "remote-access", "default-deny")
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -75,16 +73,3 @@ class RuleSet:
             if b.zone == zone:
                 return b.interface
         raise KeyError(zone)
-
-    def pairs(self) -> list[tuple[str, str]]:
-        """Zone pairs in first-appearance order."""
-        seen: dict[tuple[str, str], None] = {}
-        for r in self.rules:
-            seen.setdefault((r.from_zone, r.to_zone), None)
-        return list(seen)
-
-    def rules_from(self, zone: str) -> list[Rule]:
-        return [r for r in self.rules if r.from_zone == zone]
-
-    def rules_between(self, from_zone: str, to_zone: str) -> list[Rule]:
-        return [r for r in self.rules if r.from_zone == from_zone and r.to_zone == to_zone]

@@ -17,7 +17,7 @@ from typing import NoReturn
 import jinja2
 
 from segcfg.errors import CapabilityError, Diagnostic, Location, Severity
-from segcfg.ir import PortRange, Rule, RuleSet
+from segcfg.ir import PortRange, RuleSet
 from segcfg.model.site import IPNetwork
 from segcfg.platforms import Capabilities, capabilities
 from segcfg.resources import bundled_dir
@@ -125,15 +125,7 @@ def render_ruleset(ruleset: RuleSet, override: Path | None = None) -> str:
         caps=caps,
         objects=objects,
         generator=GENERATOR,
-        by_from=_rules_by(ruleset.rules, lambda r: r.from_zone),
     )
     if "\r" in text:
         raise ValueError("rendered text contains a carriage return")
     return text
-
-
-def _rules_by(rules: Iterable[Rule], key: object) -> dict[str, list[Rule]]:
-    out: dict[str, list[Rule]] = {}
-    for r in rules:
-        out.setdefault(key(r), []).append(r)  # type: ignore[operator]
-    return out

@@ -63,7 +63,6 @@ def test_first_match_equals_brute_force(rule_list: list[Rule], default_permit: b
     permitted = ps.first_match(
         [(ps.rule(r), r.action == "permit") for r in rule_list], default_permit
     )
-    n_in = 0
     for src, dst, proto in itertools.product(ADDRS[:4], ADDRS, PROTOS):
         ports = PORTS if proto in ("tcp", "udp") else [0]
         for port in ports:
@@ -92,9 +91,6 @@ def test_first_match_equals_brute_force(rule_list: list[Rule], default_permit: b
             )
             got = ps.contains(permitted, w)
             assert got == want, (pkt, hit)
-            n_in += got
-    # Counting agrees with membership on a fully enumerated slice.
-    assert n_in >= 0
 
 
 def test_witness_is_a_member_and_sets_are_exact() -> None:
