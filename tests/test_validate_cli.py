@@ -134,3 +134,31 @@ def test_deleted_required_line_is_found(ep: str, tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stdout[-2000:]
     assert "required-flow-blocked" in proc.stdout
     assert re.search(r"required by \S+ (communications|management|vendor_support)", proc.stdout)
+
+
+def test_check_flow_names_the_deciding_rule_and_line() -> None:
+    base = [sys.executable, "-m", "segcfg", "check-flow", str(EXAMPLE)]
+    ok = subprocess.run(
+        [*base, "lab-chem-01", "lis-01", "tcp/2575"], capture_output=True, text=True, check=False
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "allowed by lab-analyzer communications[0]" in ok.stdout
+    assert "lab-nft (compiled nftables): permit - R" in ok.stdout
+    blocked = subprocess.run(
+        [
+            *base,
+            "198.18.90.5",
+            "lab-chem-01",
+            "tcp/22",
+            "--firewall",
+            "lab-nft",
+            "--running",
+            str(GENERATED / "lab-nft.nft"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert "intent: not allowed" in blocked.stdout
+    assert re.search(r"lab-nft \(\S+lab-nft\.nft\): deny - line \d+: .*SCAN-SWEEP", blocked.stdout)

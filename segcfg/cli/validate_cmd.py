@@ -185,15 +185,32 @@ def check_flow(
     typer.echo(f"{s_name} ({s_ip}, {s_zone}) -> {d_name} ({d_ip}, {d_zone}) {service}")
     typer.echo(f"  intent: {'allowed by ' + why if allowed and why else 'not allowed'}")
     blocked = not allowed
-    eps = [e for e in loaded.site.enforcement_points if firewall in (None, e.name)]
-    crossed = 0
-    for ep in eps:
+    crossed: list[tuple[EnforcementPoint, dict[str, str]]] = []
+    for ep in loaded.site.enforcement_points:
         iface = {z: f.name for f in ep.interfaces for z in f.zones()}
-        if s_zone not in iface or d_zone not in iface or iface[s_zone] == iface[d_zone]:
-            continue
-        crossed += 1
+        if (
+            firewall in (None, ep.name)
+            and s_zone in iface
+            and d_zone in iface
+            and (iface[s_zone] != iface[d_zone])
+        ):
+            crossed.append((ep, iface))
+    # One parse of the running file, one compilation of the crossed points (not one per point).
+    parsed_by_platform: dict[str, ParsedConfig] = {}
+    compiled = (
+        {
+            rs.enforcement_point: rs
+            for rs in compile_site(loaded, when, only={ep.name for ep, _ in crossed})
+        }
+        if running is None and crossed
+        else {}
+    )
+    for ep, iface in crossed:
         if running is not None:
-            parsed = parse_running(running, platform or ep.platform)
+            plat = platform or ep.platform
+            if plat not in parsed_by_platform:
+                parsed_by_platform[plat] = parse_running(running, plat)
+            parsed = parsed_by_platform[plat]
             ps = PacketSpace(s_ip.version)
             w = Witness(
                 s_ip.version,
@@ -213,7 +230,7 @@ def check_flow(
             decided = f"line {line.line}: {line.text}" if line else "no line (default)"
             typer.echo(f"  {ep.name} ({parsed.path}): {action} - {decided}")
         else:
-            (rs,) = compile_site(loaded, when, only={ep.name})
+            rs = compiled[ep.name]
             action, rule = decide(
                 rs, Packet(s_zone, d_zone, proto, s_ip, d_ip, dport=port, icmp_type=icmp_type)
             )
@@ -224,7 +241,7 @@ def check_flow(
             )
             typer.echo(f"  {ep.name} (compiled {rs.platform}): {action} - {decided}")
         blocked = blocked or action != "permit"
-    if crossed == 0:
+    if not crossed:
         typer.echo("  crosses no enforcement point" + (f" named {firewall}" if firewall else ""))
     raise typer.Exit(1 if blocked else 0)
 
