@@ -23,6 +23,7 @@ from functools import lru_cache
 import netaddr
 
 from segcfg.errors import CapabilityError, Diagnostic, Location, SegcfgError, Severity
+from segcfg.gcpause import without_gc
 from segcfg.intent import (
     CLINICAL_KINDS,
     Flow,
@@ -152,6 +153,7 @@ def refuse_unsafe(intent: Intent) -> None:
         raise SegcfgError(list(unique.values()))
 
 
+@without_gc
 def compile_site(
     loaded: LoadedSite,
     today: date,

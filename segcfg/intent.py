@@ -10,6 +10,7 @@ from ipaddress import IPv4Address, IPv6Address
 from operator import attrgetter
 
 from segcfg.errors import Location
+from segcfg.gcpause import without_gc
 from segcfg.load import LoadedSite
 from segcfg.model.common import Service
 from segcfg.model.site import ZoneKind
@@ -119,6 +120,7 @@ class Intent:
         return False
 
 
+@without_gc
 def build_intent(loaded: LoadedSite, today: date) -> Intent:
     """Expand profiles, management, vendor support and exceptions into instance-level flows."""
     r = Resolver(loaded)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from segcfg.errors import Diagnostic, Location, Severity
+from segcfg.gcpause import without_gc
 from segcfg.intent import build_intent, decoy_endpoints
 from segcfg.load import LoadedSite
 from segcfg.model.profile import Requirement
@@ -46,6 +47,7 @@ class LintReport:
         return sum(1 for d in self.diagnostics if d.severity is Severity.WARNING)
 
 
+@without_gc
 def lint_site(loaded: LoadedSite, today: date) -> LintReport:
     """Every semantic check of DESIGN.md and issue #2; the diagnostics are sorted."""
     site = loaded.site

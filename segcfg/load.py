@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from segcfg.errors import Diagnostic, InputError, Location, Severity
+from segcfg.gcpause import without_gc
 from segcfg.model.common import Ref
 from segcfg.model.profile import DeviceProfile
 from segcfg.model.site import Device, Site, ZoneKind
@@ -461,6 +462,7 @@ def find_site_file(site_dir: Path) -> Path:
     )
 
 
+@without_gc
 def load_site(site_dir: Path | str, builtin: Path | None = None) -> LoadedSite:
     """Load and check a site directory; raises :class:`InputError` with every problem found.
 

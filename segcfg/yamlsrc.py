@@ -71,68 +71,150 @@ def _mark(mark: Any) -> tuple[int, int]:
     return (int(mark.line) + 1, int(mark.column) + 1)
 
 
-def _scalar(event: Any, path: str) -> Any:
-    line, col = _mark(event.start_mark)
+_ScalarEvent = yaml.ScalarEvent
+_MappingStartEvent = yaml.MappingStartEvent
+_MappingEndEvent = yaml.MappingEndEvent
+_SequenceStartEvent = yaml.SequenceStartEvent
+_SequenceEndEvent = yaml.SequenceEndEvent
+_AliasEvent = yaml.AliasEvent
+_DocumentStartEvent = yaml.DocumentStartEvent
+_StreamEndEvent = yaml.StreamEndEvent
+_SCALARS: dict[tuple[Any, Any, str], Any] = {}
+_SCALAR_CACHE_SIZE = 65536
+_MISS = object()
+
+
+def _scalar(event: Any, path: str, mark: tuple[int, int]) -> Any:
+    """The Python value of a scalar event (cached by tag, implicitness and text: every value
+    a scalar can construct to here is immutable)."""
+    key = (event.tag, event.implicit, event.value)
+    hit = _SCALARS.get(key, _MISS)
+    if hit is not _MISS:
+        return hit
     if event.tag in (None, "!"):
         implicit = event.implicit if event.tag is None else (False, False)
         tag = _resolver.resolve(yaml.ScalarNode, event.value, implicit)  # type: ignore[no-untyped-call]
     else:
         tag = event.tag
     if tag not in _ALLOWED_TAGS:
-        raise _err(path, line, col, f"unsupported YAML tag {tag!r}", "yaml-tag")
+        raise _err(path, *mark, f"unsupported YAML tag {tag!r}", "yaml-tag")
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
-        return _constructor.yaml_constructors[tag](_constructor, node)
+        value = _constructor.yaml_constructors[tag](_constructor, node)
     except (ValueError, yaml.YAMLError) as exc:
-        raise _err(path, line, col, f"invalid {tag.rsplit(':', 1)[-1]}: {exc}", "yaml") from exc
+        raise _err(path, *mark, f"invalid {tag.rsplit(':', 1)[-1]}: {exc}", "yaml") from exc
+    if len(_SCALARS) >= _SCALAR_CACHE_SIZE:
+        _SCALARS.clear()
+    _SCALARS[key] = value
+    return value
 
 
-@dataclass
 class _Frame:
-    container: dict[Any, Any] | list[Any]
-    path: PathKey
-    anchor: str | None
-    start_count: int
-    key: Any = None
-    key_mark: tuple[int, int] | None = None
-    has_key: bool = False
+    """An open mapping or sequence."""
+
+    __slots__ = ("anchor", "container", "has_key", "is_map", "key", "path", "start_count")
+
+    def __init__(
+        self, container: dict[Any, Any] | list[Any], path: PathKey, anchor: str | None, start: int
+    ) -> None:
+        self.container = container
+        self.is_map = isinstance(container, dict)
+        self.path = path
+        self.anchor = anchor
+        self.start_count = start
+        self.key: Any = None
+        self.has_key = False
+
+    def child_path(self) -> PathKey:
+        if self.is_map:
+            return (*self.path, self.key)
+        return (*self.path, len(self.container))
+
+    def put(self, value: Any) -> None:
+        if self.is_map:
+            self.container[self.key] = value
+            self.has_key = False
+        else:
+            self.container.append(value)  # type: ignore[union-attr]
 
 
 def parse_yaml_text(text: str, path: str) -> SourceDoc:
     """Parse one YAML document from ``text``; ``path`` is used in diagnostics only."""
     doc = SourceDoc(path=path, data=None)
+    positions = doc.positions
     anchors: dict[str, tuple[Any, int]] = {}
     stack: list[_Frame] = []
     count = 0
     documents = 0
-    root_set = False
     loader = _Loader(text)
+    get_event = loader.get_event
     try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    line, col = _mark(event.start_mark)
-                    raise _err(path, line, col, "more than one YAML document", "yaml-multidoc")
+        while True:
+            event = get_event()
+            if event is None:
+                break
+            cls = type(event)
+            if cls is _ScalarEvent:
+                sm = event.start_mark
+                mark = (sm.line + 1, sm.column + 1)
+                count += 1
+                if count > MAX_NODES:
+                    raise _err(
+                        path, *mark, f"document has more than {MAX_NODES} nodes", "yaml-too-large"
+                    )
+                value = _scalar(event, path, mark)
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, 1)
+                if not stack:
+                    positions[()] = mark
+                    doc.data = value
+                    continue
+                parent = stack[-1]
+                if parent.is_map and not parent.has_key:
+                    if not isinstance(value, (str, int)):
+                        raise _err(path, *mark, "mapping keys must be plain scalars", "yaml-key")
+                    if value in parent.container:
+                        raise _err(path, *mark, f"duplicate key {value!r}", "duplicate-key")
+                    parent.key, parent.has_key = value, True
+                    doc.key_positions[(*parent.path, value)] = mark
+                    continue
+                positions[parent.child_path()] = mark
+                parent.put(value)
                 continue
-            if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent)):
-                continue
-            if isinstance(event, yaml.DocumentEndEvent):
-                continue
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            if cls is _MappingEndEvent or cls is _SequenceEndEvent:
                 frame = stack.pop()
                 if frame.anchor is not None:
                     anchors[frame.anchor] = (frame.container, count - frame.start_count)
-                _place(doc, stack, frame.container, None)
+                if stack:
+                    stack[-1].put(frame.container)
+                else:
+                    doc.data = frame.container
                 continue
-            mark = _mark(event.start_mark)
-            # A value (or a key) starts here.
-            parent = stack[-1] if stack else None
-            awaiting_key = (
-                parent is not None and isinstance(parent.container, dict) and not parent.has_key
-            )
-            if isinstance(event, yaml.AliasEvent):
+            if cls is _MappingStartEvent or cls is _SequenceStartEvent:
+                mark = _mark(event.start_mark)
+                count += 1
+                if count > MAX_NODES:
+                    raise _err(
+                        path, *mark, f"document has more than {MAX_NODES} nodes", "yaml-too-large"
+                    )
+                is_map = cls is _MappingStartEvent
+                parent_frame = stack[-1] if stack else None
+                if parent_frame is not None and parent_frame.is_map and not parent_frame.has_key:
+                    raise _err(path, *mark, "mapping keys must be plain scalars", "yaml-key")
+                tag = event.tag
+                if tag not in (None, "!", _MAP_TAG if is_map else _SEQ_TAG):
+                    raise _err(path, *mark, f"unsupported YAML tag {tag!r}", "yaml-tag")
+                if len(stack) >= MAX_DEPTH:
+                    raise _err(
+                        path, *mark, f"nesting deeper than {MAX_DEPTH} levels", "yaml-too-deep"
+                    )
+                child = parent_frame.child_path() if parent_frame is not None else ()
+                positions[child] = mark
+                container: dict[Any, Any] | list[Any] = {} if is_map else []
+                stack.append(_Frame(container, child, event.anchor, count))
+                continue
+            if cls is _AliasEvent:
+                mark = _mark(event.start_mark)
                 if event.anchor not in anchors:
                     raise _err(path, *mark, f"unknown alias *{event.anchor}", "yaml")
                 value, size = anchors[event.anchor]
@@ -144,54 +226,25 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
                         f"document expands beyond {MAX_NODES} nodes (alias bomb?)",
                         "yaml-too-large",
                     )
-                if awaiting_key:
-                    raise _err(path, *mark, "an alias cannot be a mapping key here", "yaml-key")
-                _record(doc, stack, mark)
-                _place(doc, stack, value, mark)
-                continue
-            count += 1
-            if count > MAX_NODES:
-                raise _err(
-                    path, *mark, f"document has more than {MAX_NODES} nodes", "yaml-too-large"
-                )
-            if isinstance(event, yaml.ScalarEvent):
-                value = _scalar(event, path)
-                if awaiting_key:
-                    assert parent is not None
-                    if not isinstance(value, (str, int)):
-                        raise _err(path, *mark, "mapping keys must be plain scalars", "yaml-key")
-                    keys = parent.container
-                    if value in keys:
-                        raise _err(path, *mark, f"duplicate key {value!r}", "duplicate-key")
-                    parent.key, parent.key_mark, parent.has_key = value, mark, True
-                    doc.key_positions[(*parent.path, value)] = mark
-                    if event.anchor is not None:
-                        anchors[event.anchor] = (value, 1)
+                if not stack:
+                    positions[()] = mark
+                    doc.data = value
                     continue
-                if event.anchor is not None:
-                    anchors[event.anchor] = (value, 1)
-                _record(doc, stack, mark)
-                _place(doc, stack, value, mark)
-                root_set = root_set or not stack
+                parent = stack[-1]
+                if parent.is_map and not parent.has_key:
+                    raise _err(path, *mark, "an alias cannot be a mapping key here", "yaml-key")
+                positions[parent.child_path()] = mark
+                parent.put(value)
                 continue
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                if awaiting_key:
-                    raise _err(path, *mark, "mapping keys must be plain scalars", "yaml-key")
-                tag = event.tag
-                want = _MAP_TAG if isinstance(event, yaml.MappingStartEvent) else _SEQ_TAG
-                if tag not in (None, "!", want):
-                    raise _err(path, *mark, f"unsupported YAML tag {tag!r}", "yaml-tag")
-                if len(stack) >= MAX_DEPTH:
-                    raise _err(
-                        path, *mark, f"nesting deeper than {MAX_DEPTH} levels", "yaml-too-deep"
-                    )
-                child_path = _child_path(stack)
-                _record(doc, stack, mark)
-                container: dict[Any, Any] | list[Any] = (
-                    {} if isinstance(event, yaml.MappingStartEvent) else []
-                )
-                stack.append(_Frame(container, child_path, event.anchor, count))
+            if cls is _DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    line, col = _mark(event.start_mark)
+                    raise _err(path, line, col, "more than one YAML document", "yaml-multidoc")
                 continue
+            if cls is _StreamEndEvent:
+                break
+            # StreamStart, DocumentEnd: nothing to do.
     except yaml.MarkedYAMLError as exc:
         mark_obj = exc.problem_mark or exc.context_mark
         line, col = _mark(mark_obj) if mark_obj is not None else (1, 1)
@@ -203,33 +256,8 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
         dispose = getattr(loader, "dispose", None)
         if dispose is not None:
             dispose()
-    doc.positions.setdefault((), (1, 1))
+    positions.setdefault((), (1, 1))
     return doc
-
-
-def _child_path(stack: list[_Frame]) -> PathKey:
-    if not stack:
-        return ()
-    parent = stack[-1]
-    if isinstance(parent.container, dict):
-        return (*parent.path, parent.key)
-    return (*parent.path, len(parent.container))
-
-
-def _record(doc: SourceDoc, stack: list[_Frame], mark: tuple[int, int]) -> None:
-    doc.positions[_child_path(stack)] = mark
-
-
-def _place(doc: SourceDoc, stack: list[_Frame], value: Any, mark: tuple[int, int] | None) -> None:
-    if not stack:
-        doc.data = value
-        return
-    parent = stack[-1]
-    if isinstance(parent.container, dict):
-        parent.container[parent.key] = value
-        parent.has_key = False
-    else:
-        parent.container.append(value)
 
 
 def read_text(path: Path, display: str | None = None) -> str:

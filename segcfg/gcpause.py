@@ -1,0 +1,53 @@
+"""Pause Python's cyclic garbage collector while segcfg builds large, acyclic structures.
+
+Loading a site, compiling it and validating a configuration allocate hundreds of thousands of
+small objects that all stay alive until the call returns; the collector would walk them again
+and again for nothing (measured: a third of the time of loading and compiling a 1,000-class
+site). Reference counting still frees everything as usual; only the search for cycles waits
+until the outermost paused call returns. Thread-safe and re-entrant: the collector is turned
+back on when the last paused call in the process ends, and only if it was on before.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_lock = threading.Lock()
+_depth = 0
+_was_enabled = False
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    global _depth, _was_enabled
+    with _lock:
+        if _depth == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _was_enabled:
+                gc.enable()
+
+
+def without_gc(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorator form of :func:`gc_paused`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with gc_paused():
+            return func(*args, **kwargs)
+
+    return wrapper

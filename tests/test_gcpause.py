@@ -1,0 +1,68 @@
+"""The collector pause is re-entrant, thread-safe and restores what it found; the YAML scalar
+cache never confuses values that differ in quoting or tag."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+
+from segcfg.errors import InputError
+from segcfg.gcpause import gc_paused, without_gc
+from segcfg.yamlsrc import parse_yaml_text
+
+
+def test_nested_pauses_restore_an_enabled_collector() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer call is still running
+    assert gc.isenabled()
+
+
+def test_a_disabled_collector_stays_disabled() -> None:
+    gc.disable()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_exception_inside_still_restores() -> None:
+    @without_gc
+    def boom() -> None:
+        raise RuntimeError("x")
+
+    with pytest.raises(RuntimeError):
+        boom()
+    assert gc.isenabled()
+
+
+def test_threads_leave_the_collector_enabled() -> None:
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        for _ in range(200):
+            with gc_paused():
+                barrier.wait() if _ == 0 else None
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert gc.isenabled()
+
+
+def test_scalar_cache_keeps_quoting_and_tags_apart() -> None:
+    doc = parse_yaml_text("a: '1'\nb: 1\nc: yes\nd: 'yes'\ne: !!str 2\nf: 2\n", "t.yaml")
+    assert doc.data == {"a": "1", "b": 1, "c": True, "d": "yes", "e": "2", "f": 2}
+    for _ in range(2):  # errors are never cached as values
+        with pytest.raises(InputError) as exc:
+            parse_yaml_text("a: 1\nb: !!int nope\n", "t.yaml")
+        assert exc.value.diagnostics[0].location.line == 2
