@@ -298,14 +298,26 @@ def compile_enforcement_point(
             key = (f.src.zone, f.dst.zone, f.provenance.requirement, proto, fam_src)
             groups[key].append(f)
     permits: list[Rule] = []
+    # The same endpoint sets recur across requirements (a role's servers, a class's devices):
+    # their collapsed networks and labels are computed once.
+    sides: dict[tuple[tuple[tuple[str, str], ...], int], tuple[tuple[IPNetwork, ...], str]] = {}
+
+    def side(endpoints: list[Endpoint], fam: int) -> tuple[tuple[IPNetwork, ...], str]:
+        key = (tuple(_ep_key(e) for e in endpoints), fam)
+        hit = sides.get(key)
+        if hit is None:
+            nets = collapse(n for e in endpoints for n in e.networks if n.version == fam)
+            hit = sides[key] = (nets, label_for(endpoints))
+        return hit
+
     for key in sorted(groups):
         from_zone, to_zone, _, proto, fam = key
         flows = groups[key]
         prov = flows[0].provenance
         srcs = sorted({f.src for f in flows}, key=_ep_key)
         dsts = sorted({f.dst for f in flows}, key=_ep_key)
-        src_nets = collapse(n for e in srcs for n in e.networks if n.version == fam)
-        dst_nets = collapse(n for e in dsts for n in e.networks if n.version == fam)
+        src_nets, src_label = side(srcs, fam)
+        dst_nets, dst_label = side(dsts, fam)
         ported = proto in ("tcp", "udp")
         ports = merge_ports((f.service.low, f.service.high) for f in flows) if ported else ()
         icmp_types = sorted({f.service.low for f in flows if f.service.low == f.service.high})
@@ -321,8 +333,8 @@ def compile_enforcement_point(
             "sources": src_nets,
             "destinations": dst_nets,
             "remarks": remark,
-            "src_label": label_for(srcs),
-            "dst_label": label_for(dsts),
+            "src_label": src_label,
+            "dst_label": dst_label,
         }
         if proto in ("icmp", "icmpv6") and not icmp_any:
             for icmp_type in icmp_types:
