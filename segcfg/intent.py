@@ -204,8 +204,9 @@ def build_intent(loaded: LoadedSite, today: date) -> Intent:
     flows = sorted(set(flows), key=attrgetter("key"))
     scanners = r.resolve_all(site.policy.scanner_sources)
     decoys = _decoys(r)
+    memo: dict[tuple[str, str], bool] = {}
     violations = [
-        v for f in flows for v in guarantee_violations(f, r, mgmt_sources, scanners, decoys)
+        v for f in flows for v in guarantee_violations(f, r, mgmt_sources, scanners, decoys, memo)
     ]
     return Intent(flows, violations, expired, r)
 
@@ -225,8 +226,12 @@ def guarantee_violations(
     mgmt_sources: Iterable[Endpoint],
     scanners: tuple[Endpoint, ...],
     decoys: tuple[Endpoint, ...],
+    scanner_memo: dict[tuple[str, str], bool] | None = None,
 ) -> list[Violation]:
-    """Every guarantee of DESIGN.md this single flow would break (empty when safe)."""
+    """Every guarantee of DESIGN.md this single flow would break (empty when safe).
+
+    ``scanner_memo`` remembers, across calls with the same scanners, which endpoints lie in
+    a scanner source."""
     site = r.loaded.site
     out: list[Violation] = []
     src, dst, svc = flow.src, flow.dst, flow.service
@@ -235,7 +240,12 @@ def guarantee_violations(
     def add(code: str, msg: str, hicp: str) -> None:
         out.append(Violation(flow, code, msg, hicp))
 
-    if dst_kind in CLINICAL_KINDS and _in_scanner(src, r, scanners):
+    in_scanner = None if scanner_memo is None else scanner_memo.get((src.kind, src.name))
+    if in_scanner is None:
+        in_scanner = _in_scanner(src, r, scanners)
+        if scanner_memo is not None:
+            scanner_memo[(src.kind, src.name)] = in_scanner
+    if dst_kind in CLINICAL_KINDS and in_scanner:
         add(
             "scanner-to-clinical",
             f"{src} is a vulnerability scanner and would reach {dst} ({dst.zone}, "
