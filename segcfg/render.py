@@ -3,18 +3,31 @@
 The environment is strict (undefined variables are errors) and deterministic (no timestamps,
 stable ordering). A user override directory is searched before the bundled templates. Text that
 reaches a configuration goes through :func:`safe_comment`, so a remark can never start a line.
+
+A template sees ``rs``, ``rules``, ``caps``, ``objects`` (an :class:`ObjectTable`) and
+``generator``; the globals ``raise`` (refuse: :class:`CapabilityError`), ``ip_network`` and
+``enumerate``; and the filters ``comment``, ``ident``, ``wildcard``, ``netmask``, ``cidr``,
+``ports``, ``name_for`` (``objects | name_for(label, nets)``), ``wraplines``, ``select_in`` and
+``versions`` besides Jinja's own. The helpers behind the filters remember what they work out
+(per network, per port list, per remark), and one environment is made per platform and override
+directory, once per process: a template is compiled once and recompiled when its file changes.
+In a template's loop over rules, filters and inline expressions are much cheaper than macro or
+method calls, which the bundled templates therefore keep out of those loops.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import jinja2
+import jinja2.filters
 
 from segcfg.errors import CapabilityError, Diagnostic, Location, Severity
 from segcfg.ir import PortRange, RuleSet
@@ -24,6 +37,9 @@ from segcfg.resources import bundled_dir
 
 GENERATOR = "segcfg"
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._:/()\[\],+=-]")
+_NOT_IDENT = re.compile(r"[^A-Za-z0-9._-]")
+_T = TypeVar("_T")
+_CACHE = 1 << 14  # entries of each memoised text helper (networks, port lists, wrapped remarks)
 
 
 def safe_comment(text: str, limit: int = 100) -> str:
@@ -34,10 +50,32 @@ def safe_comment(text: str, limit: int = 100) -> str:
 
 def safe_ident(text: str, limit: int = 63) -> str:
     """An identifier: letters, digits, ``-``, ``_``, ``.`` (already true of every model name)."""
-    clean = re.sub(r"[^A-Za-z0-9._-]", "_", text)
+    clean = _NOT_IDENT.sub("_", text)
     return clean[:limit]
 
 
+def _per_network(text: Callable[[IPNetwork], str]) -> Callable[[IPNetwork], str]:
+    """``text``, worked out once per network: looked up by object first (a rule set shares its
+    network objects, and hashing a network is slow), then by value (the next compile of the same
+    site makes equal ones)."""
+    by_value = functools.lru_cache(maxsize=_CACHE)(text)
+    by_object: dict[int, tuple[IPNetwork, str]] = {}  # id -> (the network, kept alive; text)
+
+    @functools.wraps(text)
+    def remembered(net: IPNetwork) -> str:
+        hit = by_object.get(id(net))
+        if hit is not None and hit[0] is net:
+            return hit[1]
+        value = by_value(net)
+        if len(by_object) >= _CACHE:
+            by_object.clear()
+        by_object[id(net)] = (net, value)
+        return value
+
+    return remembered
+
+
+@_per_network
 def wildcard(net: IPNetwork) -> str:
     """Cisco wildcard form: ``host A``, ``any`` or ``A W``."""
     if net.prefixlen == net.max_prefixlen:
@@ -47,6 +85,13 @@ def wildcard(net: IPNetwork) -> str:
     return f"{net.network_address} {net.hostmask}"
 
 
+@_per_network
+def cidr(net: IPNetwork) -> str:
+    """``A/L``: the network as ``{{ net }}`` prints it."""
+    return str(net)
+
+
+@_per_network
 def netmask(net: IPNetwork) -> str:
     return f"{net.network_address} {net.netmask}"
 
@@ -62,8 +107,9 @@ class ObjectTable:
 
     def name_for(self, label: str, networks: Sequence[IPNetwork]) -> str:
         key = tuple(networks)
-        if key in self.by_content:
-            return self.by_content[key]
+        known = self.by_content.get(key)
+        if known is not None:
+            return known
         base = safe_ident(self.prefix + label, self.max_len)
         name, n = base, 2
         while name in self.names:
@@ -78,8 +124,64 @@ class ObjectTable:
         return sorted((name, nets) for nets, name in self.by_content.items())
 
 
+def name_for(table: ObjectTable, label: str, networks: Sequence[IPNetwork]) -> str:
+    """``objects | name_for(label, nets)``: ``objects.name_for(label, nets)`` as a filter, which
+    Jinja calls without the overhead of a method call from a template."""
+    return table.name_for(label, networks)
+
+
 def port_text(ranges: Iterable[PortRange], sep: str = "-") -> list[str]:
-    return [str(lo) if lo == hi else f"{lo}{sep}{hi}" for lo, hi in ranges]
+    key = ranges if isinstance(ranges, tuple) else tuple(ranges)
+    try:
+        return list(_port_text(key, sep))
+    except TypeError:  # unhashable ranges (lists), from a user's template
+        return [str(lo) if lo == hi else f"{lo}{sep}{hi}" for lo, hi in key]
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _port_text(ranges: tuple[PortRange, ...], sep: str) -> tuple[str, ...]:
+    return tuple(str(lo) if lo == hi else f"{lo}{sep}{hi}" for lo, hi in ranges)
+
+
+def wrap_lines(text: str, width: int) -> list[str]:
+    """The lines of ``text`` wrapped to ``width``, blank ones left out: exactly the chunks of
+    ``(text | wordwrap(width, wrapstring="\\n")).split("\\n")`` for which ``chunk | trim`` is
+    true, and fast for the usual remark, one printable-ASCII line that fits (which textwrap
+    returns right-stripped)."""
+    if width > 0 and len(text) <= width and text.isascii() and text.isprintable():
+        line = text.rstrip(" ")
+        return [line] if line.strip() else []
+    return list(_wordwrap(text, width))
+
+
+_PLAIN = jinja2.Environment()  # do_wordwrap reads only its newline_sequence, unused here
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _wordwrap(text: str, width: int) -> tuple[str, ...]:
+    wrapped = jinja2.filters.do_wordwrap(_PLAIN, text, width, wrapstring="\n")
+    return tuple(line for line in wrapped.split("\n") if line.strip())
+
+
+def select_in(items: Iterable[_T], attribute: str, values: Collection[object]) -> list[_T]:
+    """The objects whose ``attribute`` is one of ``values``, in order: what
+    ``items | selectattr(attribute, "in", values) | list`` gives for objects (such as rules),
+    without Jinja's calls per item."""
+    try:
+        wanted = frozenset(values)
+    except TypeError:  # unhashable values: compare one by one
+        return [x for x in items if getattr(x, attribute) in values]
+    return [x for x in items if getattr(x, attribute) in wanted]
+
+
+def versions(networks: Iterable[IPNetwork]) -> list[int]:
+    """The address families of the networks, each once, in order of first appearance:
+    ``networks | map(attribute="version") | unique | list``."""
+    seen: list[int] = []
+    for n in networks:
+        if n.version not in seen:
+            seen.append(n.version)
+    return seen
 
 
 def _refuse(message: str) -> NoReturn:
@@ -90,6 +192,7 @@ def _refuse(message: str) -> NoReturn:
 
 
 def template_environment(platform: str, override: Path | None = None) -> jinja2.Environment:
+    """A new environment for ``platform``'s templates; the override directory first."""
     dirs = []
     if override is not None:
         dirs.append(str(override / platform))
@@ -107,17 +210,50 @@ def template_environment(platform: str, override: Path | None = None) -> jinja2.
         ident=safe_ident,
         wildcard=wildcard,
         netmask=netmask,
+        cidr=cidr,
+        name_for=name_for,
         ports=port_text,
+        wraplines=wrap_lines,
+        select_in=select_in,
+        versions=versions,
     )
-    env.globals.update({"ip_network": ipaddress.ip_network, "raise": _refuse})
+    # Jinja dispatches ``join`` to an async variant when the environment is async; this one is
+    # not, so the filter is its synchronous function itself: the same result, without the
+    # dispatch on every call.
+    join = env.filters["join"]
+    sync_join = getattr(join, "__wrapped__", join)
+    if callable(sync_join) and not inspect.iscoroutinefunction(sync_join):
+        env.filters["join"] = sync_join
+    env.globals.update(
+        {
+            "enumerate": enumerate,
+            "ip_network": ipaddress.ip_network,
+            "raise": _refuse,
+        }
+    )
     return env
+
+
+@functools.lru_cache(maxsize=64)
+def _environment(platform: str, override: Path | None, shadowed: bool) -> jinja2.Environment:
+    # ``shadowed`` (the override holds its own ruleset.j2) is part of the key: a template
+    # created in the override directory after a render is then found. Jinja reloads a
+    # template whose file changed since it was compiled (auto_reload).
+    return template_environment(platform, override)
+
+
+def cached_environment(platform: str, override: Path | None = None) -> jinja2.Environment:
+    """The environment of ``platform`` (and override directory), made once per process."""
+    if override is None:
+        return _environment(platform, None, False)
+    where = override.resolve()
+    return _environment(platform, where, (where / platform / "ruleset.j2").is_file())
 
 
 def render_ruleset(ruleset: RuleSet, override: Path | None = None) -> str:
     """The configuration text of one enforcement point."""
     caps: Capabilities = capabilities(ruleset.platform)
-    env = template_environment(ruleset.platform, override)
-    template = env.get_template("ruleset.j2")
+    template = cached_environment(ruleset.platform, override).get_template("ruleset.j2")
     objects = ObjectTable(max_len=caps.name_max)
     text = template.render(
         rs=ruleset,
