@@ -400,7 +400,8 @@ def load_profiles(
         seen_here: dict[str, str] = {}
         files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
         for path in files:
-            shown = display_path(path)
+            # display_path(path), without a relpath per file
+            shown = path.name if shown_dir == "." else os.path.join(shown_dir, path.name)
             try:
                 doc = load_yaml_file(path, shown)
             except InputError as exc:
