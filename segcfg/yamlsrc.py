@@ -138,6 +138,16 @@ class _Frame:
             self.container.append(value)  # type: ignore[union-attr]
 
 
+def _place(doc: SourceDoc, parent: _Frame | None, value: Any, mark: tuple[int, int]) -> None:
+    """Put a value (not a mapping key) into its parent, or make it the document."""
+    if parent is None:
+        doc.positions[()] = mark
+        doc.data = value
+        return
+    doc.positions[parent.child_path()] = mark
+    parent.put(value)
+
+
 def parse_yaml_text(text: str, path: str) -> SourceDoc:
     """Parse one YAML document from ``text``; ``path`` is used in diagnostics only."""
     doc = SourceDoc(path=path, data=None)
@@ -165,12 +175,8 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
                 value = _scalar(event, path, mark)
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1)
-                if not stack:
-                    positions[()] = mark
-                    doc.data = value
-                    continue
-                parent = stack[-1]
-                if parent.is_map and not parent.has_key:
+                parent = stack[-1] if stack else None
+                if parent is not None and parent.is_map and not parent.has_key:
                     if not isinstance(value, (str, int)):
                         raise _err(path, *mark, "mapping keys must be plain scalars", "yaml-key")
                     if value in parent.container:
@@ -178,8 +184,7 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
                     parent.key, parent.has_key = value, True
                     doc.key_positions[(*parent.path, value)] = mark
                     continue
-                positions[parent.child_path()] = mark
-                parent.put(value)
+                _place(doc, parent, value, mark)
                 continue
             if cls is _MappingEndEvent or cls is _SequenceEndEvent:
                 frame = stack.pop()
@@ -226,15 +231,10 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
                         f"document expands beyond {MAX_NODES} nodes (alias bomb?)",
                         "yaml-too-large",
                     )
-                if not stack:
-                    positions[()] = mark
-                    doc.data = value
-                    continue
-                parent = stack[-1]
-                if parent.is_map and not parent.has_key:
+                parent = stack[-1] if stack else None
+                if parent is not None and parent.is_map and not parent.has_key:
                     raise _err(path, *mark, "an alias cannot be a mapping key here", "yaml-key")
-                positions[parent.child_path()] = mark
-                parent.put(value)
+                _place(doc, parent, value, mark)
                 continue
             if cls is _DocumentStartEvent:
                 documents += 1
