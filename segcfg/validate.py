@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from segcfg.gcpause import without_gc
 from segcfg.intent import CLINICAL_KINDS, UNTRUSTED_KINDS, Flow, Intent, decoy_endpoints
 from segcfg.ir import ANY_ZONE, Rule, RuleSet
-from segcfg.model.common import Service
 from segcfg.model.site import EnforcementPoint, ZoneKind
 from segcfg.packetspace import PacketSpace, Set, Witness
 from segcfg.parsed import Binding, Filter, ParsedConfig, ParsedRule
@@ -148,10 +148,10 @@ class _Evaluator:
         self, name: str, rules: list[ParsedRule], default: bool
     ) -> tuple[Set, list[int], Set]:
         """First-match detail of a rule list (cached)."""
-        key = (name, tuple(id(r) for r in rules), default)
+        key = (name, tuple(map(id, rules)), default)
         if key not in self._first:
-            self._first[key] = self.ps.first_match_detail(
-                [(self.match(r), r.rule.action == "permit") for r in rules], default
+            self._first[key] = self.ps.first_match_rules(
+                [r.rule for r in rules], default, lambda i: self.match(rules[i])
             )
         return self._first[key]
 
@@ -196,6 +196,7 @@ def ruleset_as_parsed(rs: RuleSet) -> ParsedConfig:
     )
 
 
+@without_gc
 def validate_running(
     intent: Intent, ep: EnforcementPoint, parsed: ParsedConfig
 ) -> ValidationReport:
@@ -267,28 +268,7 @@ def validate_running(
         def wanted_from(forward: list[Flow], backward: list[Flow], ps: PacketSpace = ps) -> Set:
             """What the intent allows for these flows (new connections; on stateless filters
             also the replies of the ``backward`` flows, which they must let through)."""
-            wanted = ps.false
-            for srcs, dsts, svc in _products(forward):
-                wanted |= (
-                    ps.endpoints("s", srcs)
-                    & ps.endpoints("d", dsts)
-                    & ps.service(svc.protocol, svc.low, svc.high)
-                )
-            if parsed.stateful:
-                return wanted
-            # Stateless filters must let replies through: UDP from the service port, ICMP
-            # echo replies. They are part of what the intent allows.
-            for srcs, dsts, svc in _products(backward):
-                if svc.protocol not in ("udp", "icmp"):
-                    continue
-                back = ps.endpoints("s", dsts) & ps.endpoints("d", srcs)
-                if svc.protocol == "udp":
-                    wanted |= back & ps.protocol(17) & ps.port_range("sp", svc.low, svc.high)
-                elif svc.protocol == "icmp" and svc.low == svc.high == 8:
-                    wanted |= back & ps.service("icmp", 0, 0)
-                elif svc.protocol == "icmp" and svc.low != svc.high:
-                    wanted |= back & ps.service("icmp", 0, 255)
-            return wanted
+            return _wanted(ps, forward, [] if parsed.stateful else backward)
 
         def wanted_between(a: str, b: str) -> Set:
             return wanted_from(flows_by_pair.get((a, b), []), flows_by_pair.get((b, a), []))
@@ -432,28 +412,76 @@ def validate_running(
     return report
 
 
-def _products(
-    flows: list[Flow],
-) -> Iterable[tuple[list[Endpoint], list[Endpoint], Service]]:
-    """The flows of one zone pair as (sources x destinations x service) products.
+_EndpointKey = tuple[str, str]
+_Products = dict[tuple[str, int, int], list[tuple[Endpoint, Endpoint]]]
 
-    The flows of one requirement and service between two zones are a full product (every
-    device of a class with every peer); each group is checked to be one, and is split back
-    into single flows when it is not, so the union stays exact."""
-    groups: dict[tuple[str, str, int, int], list[Flow]] = {}
-    for f in flows:
-        key = (f.provenance.requirement, f.service.protocol, f.service.low, f.service.high)
-        groups.setdefault(key, []).append(f)
-    for group in groups.values():
-        srcs = {(f.src.kind, f.src.name): f.src for f in group}
-        dsts = {(f.dst.kind, f.dst.name): f.dst for f in group}
-        svc = group[0].service
-        pairs = {(f.key[0], f.key[1], f.key[2], f.key[3]) for f in group}
-        if len(srcs) * len(dsts) == len(pairs):
-            yield [srcs[k] for k in sorted(srcs)], [dsts[k] for k in sorted(dsts)], svc
+
+def _wanted(ps: PacketSpace, forward: list[Flow], backward: list[Flow]) -> Set:
+    """What the intent allows for the ``forward`` flows (new connections), and the replies of
+    the ``backward`` flows a stateless filter must let through (UDP from the service port,
+    ICMP echo replies).
+
+    The union of one (source x destination x service) product per flow, built with few BDD
+    operations: the flows are grouped by service and merged into large products
+    (:func:`_merge_products`), then each service is ANDed once with the union of its products.
+    Exact: the products' union is unchanged by the merging, and ``(A & T) | (B & T)`` is
+    ``(A | B) & T``."""
+    fwd: _Products = {}
+    for f in forward:
+        svc = f.service
+        fwd.setdefault((svc.protocol, svc.low, svc.high), []).append((f.src, f.dst))
+    back: _Products = {}
+    for f in backward:
+        svc = f.service
+        # The reply of a flow goes from its destination to its source.
+        if svc.protocol == "udp" or (
+            svc.protocol == "icmp" and (svc.low == svc.high == 8 or svc.low != svc.high)
+        ):
+            back.setdefault((svc.protocol, svc.low, svc.high), []).append((f.dst, f.src))
+    wanted = ps.false
+    for (protocol, low, high), pairs in fwd.items():
+        wanted |= _products_set(ps, pairs) & ps.service(protocol, low, high)
+    for (protocol, low, high), pairs in back.items():
+        if protocol == "udp":
+            reply = ps.protocol(17) & ps.port_range("sp", low, high)
+        elif low == high == 8:
+            reply = ps.service("icmp", 0, 0)
         else:
-            for f in group:
-                yield [f.src], [f.dst], svc
+            reply = ps.service("icmp", 0, 255)
+        wanted |= _products_set(ps, pairs) & reply
+    return wanted
+
+
+def _products_set(ps: PacketSpace, pairs: list[tuple[Endpoint, Endpoint]]) -> Set:
+    """The (source address, destination address) pairs of (source, destination) endpoint
+    pairs, as a set."""
+    out = ps.false
+    for srcs, dsts in _merge_products(pairs):
+        out |= ps.endpoints("s", srcs) & ps.endpoints("d", dsts)
+    return out
+
+
+def _merge_products(
+    pairs: Iterable[tuple[Endpoint, Endpoint]],
+) -> list[tuple[list[Endpoint], list[Endpoint]]]:
+    """(sources, destinations) products whose union is exactly the given pairs': pairs with
+    the same destination merge their sources (S1 x D | S2 x D == (S1 | S2) x D), then
+    products with the same sources merge their destinations. Endpoints are identified by
+    (kind, name), as the packet space caches them."""
+    by_dst: dict[_EndpointKey, tuple[dict[_EndpointKey, Endpoint], Endpoint]] = {}
+    for src, dst in pairs:
+        entry = by_dst.get((dst.kind, dst.name))
+        if entry is None:
+            entry = by_dst[(dst.kind, dst.name)] = ({}, dst)
+        entry[0][(src.kind, src.name)] = src
+    by_src: dict[frozenset[_EndpointKey], tuple[list[Endpoint], list[Endpoint]]] = {}
+    for srcs, dst in by_dst.values():
+        key = frozenset(srcs)
+        group = by_src.get(key)
+        if group is None:
+            group = by_src[key] = ([srcs[k] for k in sorted(srcs)], [])
+        group[1].append(dst)
+    return list(by_src.values())
 
 
 def _flow_has(ps: PacketSpace, f: Flow, w: Witness) -> bool:

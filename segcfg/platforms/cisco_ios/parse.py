@@ -25,8 +25,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, NamedTuple, TypeVar
 
+from segcfg.gcpause import without_gc
 from segcfg.ir import ANY_ZONE, DECOY, DEFAULT_DENY, REMOTE_ACCESS, SCAN_SWEEP, PortRange, Rule
 from segcfg.parsed import Binding, Direction, Filter, ParsedConfig, ParsedRule, Unsupported
 
@@ -157,8 +158,10 @@ class MatchesNothing(Exception):
 class Cursor:
     """Tokens of one entry, consumed left to right."""
 
+    __slots__ = ("pos", "tokens")
+
     def __init__(self, tokens: Sequence[str]) -> None:
-        self.tokens = list(tokens)
+        self.tokens = tuple(tokens)
         self.pos = 0
 
     def peek(self, ahead: int = 0) -> str | None:
@@ -166,11 +169,11 @@ class Cursor:
         return self.tokens[i] if i < len(self.tokens) else None
 
     def take(self) -> str:
-        tok = self.peek()
-        if tok is None:
+        i = self.pos
+        if i >= len(self.tokens):
             raise NotRepresentable("entry ends early")
-        self.pos += 1
-        return tok
+        self.pos = i + 1
+        return self.tokens[i]
 
     def done(self) -> bool:
         return self.pos >= len(self.tokens)
@@ -243,6 +246,8 @@ def port_op(op: str, cur: Cursor, protocol: str) -> tuple[PortRange, ...]:
         values = [_need_port(cur.take(), protocol)]
         while (nxt := cur.peek()) is not None and port_value(nxt, protocol) is not None:
             values.append(_need_port(cur.take(), protocol))
+        if op == "eq" and len(values) == 1:
+            return ((values[0], values[0]),)
         ranges = [(v, v) for v in values] if op == "eq" else _complement(values)
     if not ranges:
         raise MatchesNothing
@@ -310,6 +315,18 @@ def addr_of(nets: Sequence[IPNet], label: str | None = None) -> Addr:
 def single_addr(net: IPNet) -> Addr:
     """The operand of one literal network (cached: configurations repeat addresses)."""
     return Addr((net,), frozenset({net.version}), str(net))
+
+
+@lru_cache(maxsize=65536)
+def host_addr(token: str) -> Addr:
+    """The operand ``host A`` (cached by text: hashing address objects is slow)."""
+    return single_addr(host_net(token))
+
+
+@lru_cache(maxsize=65536)
+def wildcard_addr(address: str, wildcard: str) -> Addr:
+    """The operand ``A WILDCARD`` (cached by text)."""
+    return single_addr(masked_net(address, wildcard, wildcard=True))
 
 
 @lru_cache(maxsize=65536)
@@ -466,8 +483,7 @@ class Entry:
     established: bool = False
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One line of an ACL: an entry, a remark, or a line known to be unrepresentable."""
 
     line: int
@@ -488,23 +504,36 @@ class RawAcl:
     items: list[Item] = field(default_factory=list)
 
 
+_TAG_PATTERNS = tuple((tag, re.compile(rf"(^|\s){re.escape(tag)}(\s|$)")) for tag in LOG_TAGS)
+
+
 def log_value(logged: bool, remarks: Sequence[str]) -> str | None:
     """Rule.log of an entry: the tag of its remarks (segcfg output), else "LOG"."""
     if not logged:
         return None
+    return _logged_tag(tuple(remarks))
+
+
+@lru_cache(maxsize=4096)
+def _logged_tag(remarks: tuple[str, ...]) -> str:
     for text in remarks:
-        for tag in LOG_TAGS:
-            if re.search(rf"(^|\s){re.escape(tag)}(\s|$)", text):
+        for tag, pattern in _TAG_PATTERNS:
+            if pattern.search(text):
                 return tag
     return LOG
 
 
+V4_ONLY = frozenset({4})
+V6_ONLY = frozenset({6})
+V4V6 = frozenset({4, 6})
+
+
 def _protocol_families(protocol: str | None) -> frozenset[int]:
     if protocol == "icmp":
-        return frozenset({4})
+        return V4_ONLY
     if protocol == "icmpv6":
-        return frozenset({6})
-    return frozenset({4, 6})
+        return V6_ONLY
+    return V4V6
 
 
 def _nets_of_family(addr: Addr, family: int) -> tuple[IPNet, ...] | None:
@@ -519,22 +548,22 @@ def entry_rules(
 ) -> list[Rule]:
     """IR rules of one entry: one per service and address family that can match."""
     shapes: list[tuple[Svc, int | None, tuple[IPNet, ...], tuple[IPNet, ...]]] = []
+    src, dst = entry.src, entry.dst
+    both = src.families & dst.families & families
     for svc in entry.services:
-        fams = entry.src.families & entry.dst.families & families
-        fams &= _protocol_families(svc.protocol)
-        if entry.src.nets is None and entry.dst.nets is None and fams == {4, 6}:
+        fams = both & _protocol_families(svc.protocol)
+        if src.nets is None and dst.nets is None and fams == V4V6:
             shapes.append((svc, None, (), ()))
             continue
         for fam in sorted(fams):
-            srcs, dsts = _nets_of_family(entry.src, fam), _nets_of_family(entry.dst, fam)
+            srcs, dsts = _nets_of_family(src, fam), _nets_of_family(dst, fam)
             if srcs == () or dsts == ():
                 continue  # no address of this family on one side: matches nothing
             shapes.append((svc, fam, srcs or (), dsts or ()))
     log = log_value(entry.log, remarks)
     if len(shapes) == 1:
-        names = [f"{acl}:{line}"]
-    else:
-        names = [f"{acl}:{line}.{i}" for i in range(1, len(shapes) + 1)]
+        return [_rule(f"{acl}:{line}", entry, *shapes[0], log, remarks)]
+    names = [f"{acl}:{line}.{i}" for i in range(1, len(shapes) + 1)]
     return [_rule(n, entry, *shape, log, remarks) for n, shape in zip(names, shapes, strict=True)]
 
 
@@ -584,22 +613,26 @@ def build_filter(
     rules: list[ParsedRule] = []
     unsupported: list[Unsupported] = []
     block: list[str] = []
+    remarks: tuple[str, ...] | None = ()  # ``block`` as a tuple; None: not made yet
     after_entry = True
     for item in raw.items:
         if item.remark is not None:
             if after_entry:
                 block, after_entry = [], False
             block.append(item.remark)
+            remarks = None
             continue
         after_entry = True
         if item.problem is not None:
             unsupported.append(Unsupported(item.line, item.text, item.problem))
             continue
+        if remarks is None:
+            remarks = tuple(block)
         try:
             entry = parse_entry(item)
             if entry is None:
                 continue
-            found = entry_rules(entry, raw.name, item.line, tuple(block), families)
+            found = entry_rules(entry, raw.name, item.line, remarks, families)
         except NotRepresentable as exc:
             unsupported.append(Unsupported(item.line, item.text, str(exc)))
             continue
@@ -612,8 +645,7 @@ def build_filter(
 # -- configuration lines -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     number: int  # 1-based
     text: str  # stripped
     tokens: tuple[str, ...]
@@ -627,19 +659,20 @@ def config_lines(text: str, delimited_banners: bool = True) -> Iterator[Line]:
     ASA banners are one ``banner motd TEXT`` line each and need no skipping.
     """
     lines = text.split("\n")
+    n = len(lines)
     i = 0
-    while i < len(lines):
+    while i < n:
         raw = lines[i]
-        stripped = raw.strip()
         i += 1
+        stripped = raw.strip()
         if not stripped:
             continue
         tokens = tuple(stripped.split())
-        top = raw[:1] not in (" ", "\t")
-        if delimited_banners and tokens[0] == "banner" and len(tokens) >= 3 and top:
+        indented = raw[0] in " \t"
+        if delimited_banners and not indented and tokens[0] == "banner" and len(tokens) >= 3:
             i = _skip_banner(lines, i, stripped, tokens)
             continue
-        yield Line(i, stripped, tokens, not top)
+        yield Line(i, stripped, tokens, indented)
 
 
 def _skip_banner(lines: list[str], i: int, first: str, tokens: tuple[str, ...]) -> int:
@@ -672,7 +705,6 @@ _NOT_ACL_NAMES = frozenset({
 _IGNORED_ACL_LINES = frozenset({"statistics", "ignore", "exit"})
 _OPTION_WORDS = frozenset({"log", "log-input", "established", "sequence", *UNREPRESENTABLE_OPTIONS})
 _ENTRY_STARTS = frozenset({"permit", "deny", "remark", "evaluate", "dynamic", "sequence"})
-V4V6 = frozenset({4, 6})
 
 
 def numbered_kind(number: str) -> str | None:
@@ -910,6 +942,12 @@ def protocol_of(token: str, table: dict[str, str | None]) -> str | None:
     raise NotRepresentable(f"unknown protocol {token!r}")
 
 
+@lru_cache(maxsize=512)
+def _bare_service(protocol: str | None) -> Svc:
+    """The service of a protocol word alone (shared: services are immutable)."""
+    return Svc(protocol)
+
+
 class _IosEntries:
     """Second pass: IOS entries -> :class:`Entry`."""
 
@@ -942,13 +980,13 @@ class _IosEntries:
         if tok == "any":
             src = ANY
         elif tok == "host":
-            src = single_addr(host_net(cur.take()))
+            src = host_addr(cur.take())
         else:
             nxt = cur.peek()
             if nxt is not None and is_ip(nxt):
-                src = single_addr(masked_net(tok, cur.take(), wildcard=True))
+                src = wildcard_addr(tok, cur.take())
             else:
-                src = single_addr(host_net(tok))
+                src = host_addr(tok)
         log, _ = self._options(cur, (Svc(None),))
         return Entry(action, (Svc(None),), src, ANY, log)
 
@@ -962,7 +1000,7 @@ class _IosEntries:
                 raise NotRepresentable(f"IPv4 ICMP of object-group {name} in an IPv6 ACL")
             return services, None
         table = IOS_V6_PROTOCOLS if self.v6 else COMMON_PROTOCOLS
-        svc = Svc(protocol_of(tok, table))
+        svc = _bare_service(protocol_of(tok, table))
         return (svc,), svc
 
     def _address(self, cur: Cursor) -> Addr:
@@ -970,7 +1008,7 @@ class _IosEntries:
         if tok == "any":
             return ANY
         if tok == "host":
-            return single_addr(host_net(cur.take()))
+            return host_addr(cur.take())
         if tok == "object-group":
             name = cur.take()
             if name not in self.groups:
@@ -983,7 +1021,7 @@ class _IosEntries:
         nxt = cur.peek()
         if nxt is None or not is_ip(nxt):
             raise NotRepresentable(f"address {tok} without wildcard or prefix length")
-        return single_addr(masked_net(tok, cur.take(), wildcard=True))
+        return wildcard_addr(tok, cur.take())
 
     def _options(self, cur: Cursor, services: tuple[Svc, ...]) -> tuple[bool, bool]:
         log = established = False
@@ -1007,6 +1045,7 @@ class _IosEntries:
         return log, established
 
 
+@without_gc
 def parse(text: str, path: str) -> ParsedConfig:
     """Parse an IOS/IOS-XE (or NX-OS) running configuration into filters and bindings."""
     cfg = _IosReader().read(text)
