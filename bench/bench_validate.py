@@ -135,25 +135,26 @@ def main(argv: list[str] | None = None) -> int:
             ).stdout
             # ciscoconfparse logs to stdout: the result is the last line.
             ccps.append(json.loads(ccp_out.strip().splitlines()[-1]))
-        seg = min(segs, key=lambda r: float(r["parse"]) + float(r["validate"]))
+        seg = min(segs, key=lambda r: float(r["load"]) + float(r["parse"]) + float(r["validate"]))
         ccp = min(ccps, key=lambda r: float(r["parse"]))
-    total = seg["parse"] + seg["validate"]
+    total = seg["load"] + seg["parse"] + seg["validate"]
     print(
         f"config: {len(config)} lines, {entries} ACL entries; segcfg parsed {seg['entries']} "
         f"rules, {seg['violations']} violation(s), {seg['not_checked']} not checked"
     )
     print(f"best of {args.repeat} fresh-process runs each")
-    print(f"{'tool':<34} {'seconds':>8} {'peak MB':>8}")
-    print(f"{'segcfg parse':<34} {seg['parse']:>8.2f}")
-    print(f"{'segcfg validate (intent + engine)':<34} {seg['validate']:>8.2f}")
-    print(f"{'segcfg parse + validate':<34} {total:>8.2f} {seg['maxrss_mb']:>8.0f}")
-    print(f"{'ciscoconfparse parse only':<34} {ccp['parse']:>8.2f} {ccp['maxrss_mb']:>8.0f}")
-    print(f"(segcfg site load, not counted: {seg['load']:.2f} s)")
+    print(f"{'tool':<40} {'seconds':>8} {'peak MB':>8}")
+    print(f"{'segcfg site load (site + profile files)':<40} {seg['load']:>8.2f}")
+    print(f"{'segcfg parse':<40} {seg['parse']:>8.2f}")
+    print(f"{'segcfg validate (intent + engine)':<40} {seg['validate']:>8.2f}")
+    print(f"{'segcfg whole: load + parse + validate':<40} {total:>8.2f} {seg['maxrss_mb']:>8.0f}")
+    print(f"{'ciscoconfparse parse only':<40} {ccp['parse']:>8.2f} {ccp['maxrss_mb']:>8.0f}")
     ratio = ccp["parse"] / total if total else float("inf")
+    without_load = ccp["parse"] / (seg["parse"] + seg["validate"])
     verdict = "PASS" if total < ccp["parse"] else "FAIL"
     print(
-        f"{verdict}: segcfg parse + full validation {ratio:.1f}x faster than ciscoconfparse "
-        "parse alone"
+        f"{verdict}: segcfg's whole validation (site load included) {ratio:.1f}x faster than "
+        f"ciscoconfparse's parse alone ({without_load:.1f}x without the site load)"
     )
     return 0 if verdict == "PASS" else 1
 
