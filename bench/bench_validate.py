@@ -135,7 +135,27 @@ def main(argv: list[str] | None = None) -> int:
             ).stdout
             # ciscoconfparse logs to stdout: the result is the last line.
             ccps.append(json.loads(ccp_out.strip().splitlines()[-1]))
+        # A tampered copy: "permit ip any any" at the top of the first ACL, so every later
+        # line of it is shadowed and every zone pair behind it permits beyond the intent.
+        first_acl = next(i for i, x in enumerate(config) if x.startswith("ip access-list"))
+        tampered = Path(tmp) / "tampered.ios"
+        tampered.write_text(
+            "\n".join([*config[: first_acl + 2], " permit ip any any", *config[first_acl + 2 :]])
+            + "\n"
+        )
+        tamps = [
+            json.loads(
+                subprocess.run(
+                    [sys.executable, "-c", SEGCFG_RUN, str(site), str(tampered)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(args.repeat)
+        ]
         seg = min(segs, key=lambda r: float(r["load"]) + float(r["parse"]) + float(r["validate"]))
+        tamp = min(tamps, key=lambda r: float(r["load"]) + float(r["parse"]) + float(r["validate"]))
         ccp = min(ccps, key=lambda r: float(r["parse"]))
     total = seg["load"] + seg["parse"] + seg["validate"]
     print(
@@ -149,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'segcfg validate (intent + engine)':<40} {seg['validate']:>8.2f}")
     print(f"{'segcfg whole: load + parse + validate':<40} {total:>8.2f} {seg['maxrss_mb']:>8.0f}")
     print(f"{'ciscoconfparse parse only':<40} {ccp['parse']:>8.2f} {ccp['maxrss_mb']:>8.0f}")
+    tamp_total = tamp["load"] + tamp["parse"] + tamp["validate"]
+    print(
+        f"{'segcfg whole, tampered copy':<40} {tamp_total:>8.2f} {tamp['maxrss_mb']:>8.0f}"
+        f"   ({tamp['violations']} violations found)"
+    )
     ratio = ccp["parse"] / total if total else float("inf")
     without_load = ccp["parse"] / (seg["parse"] + seg["validate"])
     verdict = "PASS" if total < ccp["parse"] else "FAIL"

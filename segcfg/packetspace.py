@@ -577,13 +577,12 @@ class PacketSpace:
         """A concrete packet of ``u``, preferring low ports and addresses for readability."""
         if u == self.false:
             return None
-        bits = self.bdd.pick(u, care_vars=self.names)
-        assert bits is not None
+        bits = self._first_cube(u)
 
         def field(prefix: str, width: int) -> int:
             value = 0
             for i in range(width):
-                value = (value << 1) | int(bool(bits.get(f"{prefix}{i}", False)))
+                value = (value << 1) | int(bits.get(f"{prefix}{i}", False))
             return value
 
         addr = ipaddress.IPv4Address if self.family == 4 else ipaddress.IPv6Address
@@ -597,6 +596,27 @@ class PacketSpace:
             icmp_type=field("it", 8),
             established=bool(bits.get("est", False)),
         )
+
+    def _first_cube(self, u: Set) -> dict[str, bool]:
+        """The variables set along the first path of ``u`` to true, taking the low (0) branch
+        whenever it is not false: CUDD's first cube, which ``bdd.pick`` enumerates from, found
+        without enumerating every variable (unset variables are 0: the smallest packet of
+        that cube)."""
+        bits: dict[str, bool] = {}
+        node = u
+        true, false = self.true, self.false
+        while node != true:
+            # dd gives the children of the regular node: a complemented edge negates both.
+            low, high = node.low, node.high
+            if node.negated:
+                low, high = ~low, ~high
+            if low != false:
+                bits[node.var] = False
+                node = low
+            else:
+                bits[node.var] = True
+                node = high
+        return bits
 
     def contains(self, u: Set, w: Witness) -> bool:
         """Whether the concrete packet ``w`` is in ``u`` (for tests and brute force)."""

@@ -539,13 +539,24 @@ def _filter_hygiene(parsed: ParsedConfig, ev: _Evaluator) -> Iterable[Finding]:
             shadowed = [rules[i] for i in shadowed_idx]
         else:
             shadowed, covered = _scoped_shadows(ps, ev, rules)
+        position = {id(q): k for k, q in enumerate(rules)}
         for pr in shadowed:
             m = ev.match(pr) & ps.valid
-            earlier = [
-                q
-                for q in rules[: rules.index(pr)]
-                if _same_scope(q.rule, pr.rule) and not ps.is_empty(ev.match(q) & m)
-            ]
+            # The earlier lines that take its packets, in order: each one that matches some
+            # packet of it no line before took, until none is left (a permit-any at the top
+            # is found at once, not after a look at every line in between).
+            earlier: list[ParsedRule] = []
+            left = m
+            for q in rules[: position[id(pr)]]:
+                if not _same_scope(q.rule, pr.rule):
+                    continue
+                qm = ev.match(q)
+                if ps.is_empty(qm & left):
+                    continue
+                earlier.append(q)
+                left &= ~qm
+                if ps.is_empty(left):
+                    break
             lines = ", ".join(str(q.line) for q in earlier)
             yield Finding(
                 "shadowed",
