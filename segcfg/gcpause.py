@@ -4,8 +4,12 @@ Loading a site, compiling it and validating a configuration allocate hundreds of
 small objects that all stay alive until the call returns; the collector would walk them again
 and again for nothing (measured: a third of the time of loading and compiling a 1,000-class
 site). Reference counting still frees everything as usual; only the search for cycles waits
-until the outermost paused call returns. Thread-safe and re-entrant: the collector is turned
-back on when the last paused call in the process ends, and only if it was on before.
+until the outermost paused call returns. Re-entrant: the collector is turned back on when the
+outermost paused call ends, and only if it was on before.
+
+Only the main thread pauses. Worker threads (a drift run over a fleet validates in many) leave
+the collector alone: with calls overlapping in several threads it would otherwise stay off for
+the whole run, while SSH sessions leave cyclic garbage behind device after device.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ _was_enabled = False
 @contextmanager
 def gc_paused() -> Iterator[None]:
     global _depth, _was_enabled
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     with _lock:
         if _depth == 0:
             _was_enabled = gc.isenabled()

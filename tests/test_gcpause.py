@@ -43,19 +43,28 @@ def test_exception_inside_still_restores() -> None:
     assert gc.isenabled()
 
 
-def test_threads_leave_the_collector_enabled() -> None:
-    barrier = threading.Barrier(8)
+def test_worker_threads_leave_the_collector_alone() -> None:
+    seen: list[bool] = []
 
     def work() -> None:
-        for _ in range(200):
-            with gc_paused():
-                barrier.wait() if _ == 0 else None
+        with gc_paused():
+            seen.append(gc.isenabled())
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
+    with gc_paused():  # even while the main thread has it paused, workers do not touch it
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not gc.isenabled()
+    assert seen == [False] * 4
+    assert gc.isenabled()
+    threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert seen[4:] == [True] * 4  # a worker never pauses it itself
     assert gc.isenabled()
 
 
