@@ -19,8 +19,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dd.cudd import BDD
-
 from segcfg.ir import PortRange, Rule
 
 PROTOCOLS = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "icmpv6": 58}
@@ -88,6 +86,10 @@ class PacketSpace:
     def __init__(self, family: int = 4) -> None:
         self.family = family
         self.abits = 32 if family == 4 else 128
+        # Imported here: dd pulls in networkx (~0.15 s), which commands that never build a
+        # packet set (compile, lint, schema) should not pay for at start-up.
+        from dd.cudd import BDD
+
         self.bdd = BDD()
         names: list[str] = []
         names += [f"p{i}" for i in range(8)]
