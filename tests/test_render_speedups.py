@@ -26,6 +26,8 @@ from segcfg.ir import InterfaceBinding, PortRange, Rule, RuleSet
 from segcfg.model.site import IPNetwork
 from segcfg.platforms import PLATFORMS
 from segcfg.render import (
+    _bytecode_cache,
+    _QuietBytecodeCache,
     cached_environment,
     cidr,
     netmask,
@@ -253,6 +255,46 @@ def test_override_can_still_refuse(tmp_path: Path) -> None:
     (tmp_path / "nftables" / "ruleset.j2").write_text('{{ raise("no, not here") }}')
     with pytest.raises(CapabilityError, match="no, not here"):
         render_ruleset(_small_ruleset("nftables"), tmp_path)
+
+
+def _env(templates: Path, cache: jinja2.BytecodeCache) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), bytecode_cache=cache)
+
+
+def test_bytecode_cache_never_serves_a_changed_template(tmp_path: Path) -> None:
+    """A new process (a new environment) after an edit renders the edit, even one of the same
+    size within the same second: entries are keyed on the template's checksum."""
+    (tmp_path / "t").mkdir()
+    template = tmp_path / "t" / "ruleset.j2"
+    cache = _QuietBytecodeCache(str(tmp_path))
+    template.write_text("a {{ x }}\n")
+    assert _env(tmp_path / "t", cache).get_template("ruleset.j2").render(x=1) == "a 1"
+    assert list(tmp_path.glob("__jinja2_*.cache"))  # an entry was written
+    template.write_text("b {{ x }}\n")
+    assert _env(tmp_path / "t", cache).get_template("ruleset.j2").render(x=1) == "b 1"
+
+
+def test_bytecode_cache_survives_bad_entries_and_places(tmp_path: Path) -> None:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "ruleset.j2").write_text("c {{ x }}\n")
+    cache = _QuietBytecodeCache(str(tmp_path))
+    assert _env(tmp_path / "t", cache).get_template("ruleset.j2").render(x=2) == "c 2"
+    for entry in tmp_path.glob("__jinja2_*.cache"):
+        entry.write_bytes(b"\x00garbage")  # corrupt or truncated: compiled afresh
+    assert _env(tmp_path / "t", cache).get_template("ruleset.j2").render(x=2) == "c 2"
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")  # the cache cannot be written there at all
+    bad = _QuietBytecodeCache(str(blocked))
+    assert _env(tmp_path / "t", bad).get_template("ruleset.j2").render(x=3) == "c 3"
+
+
+def test_bytecode_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    _bytecode_cache.cache_clear()
+    monkeypatch.setenv("SEGCFG_TEMPLATE_CACHE", "off")
+    try:
+        assert _bytecode_cache() is None
+    finally:
+        _bytecode_cache.cache_clear()
 
 
 # --- every refusal the templates make -----------------------------------------------------------
