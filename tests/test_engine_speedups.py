@@ -234,6 +234,20 @@ def test_first_match_rules_equals_definition(
     assert (detail[0], detail[1], detail[2]) == (permitted, shadowed, seen)
 
 
+def _tcp(name: str, action: str, **fields: Any) -> Rule:
+    """An unscoped IPv4 TCP rule."""
+    return Rule(
+        name=name,
+        action=action,  # type: ignore[arg-type]
+        section="t",
+        from_zone="*",
+        to_zone="*",
+        family=4,
+        protocol="tcp",
+        **fields,
+    )
+
+
 def test_first_match_rules_disjoint_run_and_projection() -> None:
     """A long run of disjoint permits, then denies open in the source that overlap it
     (checked against the projection of what the permits match) and a catch-all."""
@@ -241,14 +255,9 @@ def test_first_match_rules_disjoint_run_and_projection() -> None:
     ps._STRETCH = 2
     net = ipaddress.IPv4Network
     permits = [
-        Rule(
-            name=f"p{i}",
-            action="permit",
-            section="t",
-            from_zone="*",
-            to_zone="*",
-            family=4,
-            protocol="tcp",
+        _tcp(
+            f"p{i}",
+            "permit",
             sources=(net((V4 + 2 * i, 31)),),
             destinations=(net((V4 + 64, 32)),),
             dst_ports=((443, 443),),
@@ -256,17 +265,7 @@ def test_first_match_rules_disjoint_run_and_projection() -> None:
         for i in range(20)
     ]
     denies = [
-        Rule(
-            name=f"d{i}",
-            action="deny",
-            section="t",
-            from_zone="*",
-            to_zone="*",
-            family=4,
-            protocol="tcp",
-            destinations=(net((V4 + 64, 32)),),
-            dst_ports=((port, port),),
-        )
+        _tcp(f"d{i}", "deny", destinations=(net((V4 + 64, 32)),), dst_ports=((port, port),))
         for i, port in enumerate([22, 443, 80, 443])
     ]
     catch_all = Rule(
@@ -384,17 +383,7 @@ def test_shadowed_by_earlier_rules_and_the_run_together(field: str) -> None:
     other = "destinations" if field == "sources" else "sources"
 
     def rule(action: str, nets: tuple[Any, ...]) -> Rule:
-        return Rule(
-            name="r",
-            action=action,  # type: ignore[arg-type]
-            section="t",
-            from_zone="*",
-            to_zone="*",
-            family=4,
-            protocol="tcp",
-            dst_ports=((443, 443),),
-            **{field: nets, other: (x,)},
-        )
+        return _tcp("r", action, dst_ports=((443, 443),), **{field: nets, other: (x,)})
 
     rule_list = [rule("permit", (a,)), rule("deny", tuple(rest)), rule("deny", ())]
     for stretch in (0, 1, 8):

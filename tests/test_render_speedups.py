@@ -195,21 +195,7 @@ def _small_ruleset(platform: str) -> RuleSet:
         platform=platform,
         stateful=PLATFORMS[platform].stateful,
         interfaces=(InterfaceBinding("eth0", "a"), InterfaceBinding("eth1", "b")),
-        rules=(
-            Rule(
-                "R1",
-                "permit",
-                "permit",
-                "a",
-                "b",
-                family=4,
-                protocol="tcp",
-                sources=(ipaddress.ip_network("10.0.0.0/24"),),
-                destinations=(ipaddress.ip_network("10.0.1.5/32"),),
-                dst_ports=((443, 443),),
-                remarks=("HICP 9.M.E: test",),
-            ),
-        ),
+        rules=(_rule(name="R1"),),  # _rule: below, with the refusal cases
     )
 
 
