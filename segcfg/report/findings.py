@@ -65,8 +65,14 @@ def render_text(reports: Sequence[ValidationReport], show_complies: bool = False
                 f"{f.message}{hicp}{decided}{req}"
             )
         v, n = len(rep.violations), len(rep.not_checked)
+        by_check: dict[str, int] = {}
+        for f in rep.violations:
+            by_check[f.check] = by_check.get(f.check, 0) + 1
+        # With thousands of findings (one bad line shadows a whole ACL), the count per check
+        # says at a glance what kind of damage it is.
+        kinds = " (" + ", ".join(f"{c} {k}" for k, c in by_check.items()) + ")" if by_check else ""
         lines.append(
-            f"  {v} violation(s), {n} not checked, "
+            f"  {v} violation(s){kinds}, {n} not checked, "
             f"{sum(1 for f in rep.findings if f.status == 'complies')} check(s) comply"
         )
     return "\n".join(lines) + "\n"
