@@ -74,15 +74,17 @@ class _Evaluator:
     def __init__(self, parsed: ParsedConfig, ps: PacketSpace) -> None:
         self.parsed = parsed
         self.ps = ps
-        self._match: dict[tuple[str, int], Set] = {}
+        self._match: dict[int, tuple[ParsedRule, Set]] = {}
         self._first: dict[tuple[str, tuple[int, ...], bool], tuple[Set, list[int], Set]] = {}
         self._pairs: dict[tuple[str, str], Set] = {}
 
     def match(self, pr: ParsedRule) -> Set:
-        key = (pr.rule.name, pr.line)
-        if key not in self._match:
-            self._match[key] = self.ps.rule(pr.rule)
-        return self._match[key]
+        """The packets ``pr`` matches, cached per parsed rule: by identity, since one line can
+        give several rules of one name (an nftables protocol set, an ICMP type set)."""
+        hit = self._match.get(id(pr))
+        if hit is None or hit[0] is not pr:
+            hit = self._match[id(pr)] = (pr, self.ps.rule(pr.rule))
+        return hit[1]
 
     def ordered(self, in_if: str, out_if: str) -> list[tuple[Filter, list[ParsedRule], bool]]:
         """The filters a packet from ``in_if`` to ``out_if`` meets, each with its applicable

@@ -99,3 +99,25 @@ def test_a_family_the_config_does_not_cover_is_not_checked(example_site: LoadedS
     nc = [f for f in report.not_checked if "IPv6" in f.message]
     assert len(nc) == 1
     assert not report.violations
+
+
+def test_rules_of_one_line_keep_their_own_packet_sets() -> None:
+    """One nftables line with a protocol set gives a tcp and a udp rule of the same name and
+    line; the evaluator must not take the second for the first (it once cached by name and
+    line, and said udp/3389 was denied)."""
+    from segcfg.packetspace import PacketSpace
+    from segcfg.validate import _Evaluator
+
+    from .test_parse_linux import forward, nft
+
+    pc = nft("        meta l4proto { tcp, udp } th dport 3389 accept")
+    rules = list(forward(pc).rules)
+    assert [r.rule.protocol for r in rules] == ["tcp", "udp"]
+    assert len({(r.rule.name, r.line) for r in rules}) == 1
+    ps = PacketSpace(4)
+    ev = _Evaluator(pc, ps)
+    assert [ev.match(r) for r in rules] == [ps.rule(r.rule) for r in rules]
+    permitted = ev.first("fwd", rules, False)[0]
+    for proto in ("tcp", "udp"):
+        assert not ps.is_empty(permitted & ps.service(proto, 3389, 3389)), proto
+    assert ps.is_empty(permitted & ps.service("tcp", 3390, 3390))
