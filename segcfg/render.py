@@ -32,6 +32,7 @@ import jinja2
 import jinja2.bccache
 import jinja2.filters
 
+from segcfg import __version__
 from segcfg.errors import CapabilityError, Diagnostic, Location, Severity
 from segcfg.ir import PortRange, RuleSet
 from segcfg.model.site import IPNetwork
@@ -197,18 +198,32 @@ def _refuse(message: str) -> NoReturn:
 class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
     """Jinja's bytecode cache in its default place (a directory of the user's own in the temp
     directory, which Jinja checks is private), best effort: an entry that cannot be read or
-    written is skipped and the template compiled as usual. Entries carry the template's
-    checksum and Jinja's and Python's versions, so a changed template is never served stale."""
+    written is skipped and the template compiled as usual. Entries are named by segcfg's
+    version, the template's path and the environment's settings, and carry the template's
+    checksum and the bytecode format of Jinja and Python: a changed template, or a segcfg that
+    renders differently, is never served stale bytecode."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return super().get_cache_key(f"{_CACHE_SALT}|{name}", filename)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
             super().load_bytecode(bucket)
-        except (OSError, EOFError, ValueError, TypeError):
+        except Exception:  # any unreadable entry, e.g. a truncated pickle: compile afresh
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
+
+
+_ENV_OPTIONS = {
+    "autoescape": False,
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+}
+_CACHE_SALT = f"segcfg {__version__} {sorted(_ENV_OPTIONS.items())}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -233,11 +248,8 @@ def template_environment(platform: str, override: Path | None = None) -> jinja2.
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(dirs),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
         bytecode_cache=_bytecode_cache(),
+        **_ENV_OPTIONS,  # type: ignore[arg-type]
     )
     env.filters.update(
         comment=safe_comment,

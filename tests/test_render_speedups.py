@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -266,7 +267,10 @@ def test_bytecode_cache_survives_bad_entries_and_places(tmp_path: Path) -> None:
     cache = _QuietBytecodeCache(str(tmp_path))
     assert _env(tmp_path / "t", cache).get_template("ruleset.j2").render(x=2) == "c 2"
     for entry in tmp_path.glob("__jinja2_*.cache"):
-        entry.write_bytes(b"\x00garbage")  # corrupt or truncated: compiled afresh
+        entry.write_bytes(b"\x00garbage")  # corrupt: compiled afresh
+    assert _env(tmp_path / "t", cache).get_template("ruleset.j2").render(x=2) == "c 2"
+    for entry in tmp_path.glob("__jinja2_*.cache"):
+        entry.write_bytes(jinja2.bccache.bc_magic + b"\x80\x04\x95")  # a truncated pickle
     assert _env(tmp_path / "t", cache).get_template("ruleset.j2").render(x=2) == "c 2"
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("")  # the cache cannot be written there at all
