@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from segcfg.ir import PortRange
-from segcfg.parsed import Binding, Direction, Filter, ParsedConfig, Unsupported
+from segcfg.parsed import Binding, Direction, ParsedConfig
 from segcfg.platforms.cisco_ios.parse import (
     ANY,
     ANY4,
@@ -49,7 +49,7 @@ from segcfg.platforms.cisco_ios.parse import (
     Ref,
     Svc,
     addr_of,
-    build_filter,
+    assemble,
     config_lines,
     host_net,
     icmp_type_of,
@@ -521,17 +521,6 @@ def parse(text: str, path: str) -> ParsedConfig:
     """Parse an ASA running configuration into filters and bindings (stateful)."""
     cfg = _AsaReader().read(text)
     entries = _AsaEntries(cfg)
-    filters: dict[str, Filter] = {}
-    unsupported: list[Unsupported] = []
-    for name, raw in cfg.acls.items():
-        filt, problems = build_filter(raw, entries.parse, V4V6)
-        filters[name] = filt
-        unsupported += problems
-    return ParsedConfig(
-        platform="cisco-asa",
-        path=path,
-        filters=filters,
-        bindings=tuple(cfg.bindings),
-        unsupported=tuple(sorted(unsupported, key=lambda u: u.line)),
-        stateful=True,
+    return assemble(
+        "cisco-asa", path, cfg.acls, cfg.bindings, lambda _raw: (entries.parse, V4V6), True
     )

@@ -1045,23 +1045,40 @@ class _IosEntries:
         return log, established
 
 
+def assemble(
+    platform: str,
+    path: str,
+    acls: dict[str, RawAcl],
+    bindings: Sequence[Binding],
+    parser_of: Callable[[RawAcl], tuple[EntryParser, frozenset[int]]],
+    stateful: bool,
+) -> ParsedConfig:
+    """The parsed configuration of collected ACLs and bindings (IOS and ASA): each ACL's
+    filter, built with the entry parser and families ``parser_of`` gives for it, and every
+    line that could not be represented, in line order."""
+    filters: dict[str, Filter] = {}
+    unsupported: list[Unsupported] = []
+    for name, raw in acls.items():
+        parse_entry, families = parser_of(raw)
+        filt, problems = build_filter(raw, parse_entry, families)
+        filters[name] = filt
+        unsupported += problems
+    return ParsedConfig(
+        platform=platform,
+        path=path,
+        filters=filters,
+        bindings=tuple(bindings),
+        unsupported=tuple(sorted(unsupported, key=lambda u: u.line)),
+        stateful=stateful,
+    )
+
+
 @without_gc
 def parse(text: str, path: str) -> ParsedConfig:
     """Parse an IOS/IOS-XE (or NX-OS) running configuration into filters and bindings."""
     cfg = _IosReader().read(text)
-    filters: dict[str, Filter] = {}
-    unsupported: list[Unsupported] = []
-    for name, raw in cfg.acls.items():
-        entries = _IosEntries(cfg, raw.v6)
-        fams = frozenset({6}) if raw.v6 else V4V6
-        filt, problems = build_filter(raw, entries.parse, fams)
-        filters[name] = filt
-        unsupported += problems
-    return ParsedConfig(
-        platform="cisco-ios",
-        path=path,
-        filters=filters,
-        bindings=tuple(cfg.bindings),
-        unsupported=tuple(sorted(unsupported, key=lambda u: u.line)),
-        stateful=False,
-    )
+
+    def parser_of(raw: RawAcl) -> tuple[EntryParser, frozenset[int]]:
+        return _IosEntries(cfg, raw.v6).parse, V6_ONLY if raw.v6 else V4V6
+
+    return assemble("cisco-ios", path, cfg.acls, cfg.bindings, parser_of, stateful=False)

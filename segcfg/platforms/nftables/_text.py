@@ -11,6 +11,7 @@ flowtables, ...) are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from segcfg.errors import InputError, error_at
@@ -416,19 +417,23 @@ class TextReader:
             else:  # comment, counters, quotas, flowtables, ct helpers, ...: not needed
                 self._statement(stop_at_brace=True)
 
-    def _chain_body(self, chain: NftChain) -> None:
+    def _block(self, what: str, line: int) -> Iterator[list[Tok]]:
+        """The statements of a ``{ ... }`` block (of a chain or a set), up to its brace."""
         self._expect("{")
         while True:
             self._skip_blank()
             t = self._peek()
             if t is None:
-                raise InputError(error_at(self.path, chain.line, 1, "unclosed chain", "nft-syntax"))
+                raise InputError(error_at(self.path, line, 1, f"unclosed {what}", "nft-syntax"))
             if t.kind == "}":
                 self.pos += 1
                 return
             toks = self._statement(stop_at_brace=True)
-            if not toks:
-                continue
+            if toks:
+                yield toks
+
+    def _chain_body(self, chain: NftChain) -> None:
+        for toks in self._block("chain", chain.line):
             head = toks[0].value if toks[0].kind == "word" else ""
             if head == "type" and len(toks) >= 4:
                 chain.type = toks[1].value
@@ -443,18 +448,7 @@ class TextReader:
                 chain.rules.append(self._rule(toks, toks[0].line))
 
     def _set_body(self, nset: NftSet) -> None:
-        self._expect("{")
-        while True:
-            self._skip_blank()
-            t = self._peek()
-            if t is None:
-                raise InputError(error_at(self.path, nset.line, 1, "unclosed set", "nft-syntax"))
-            if t.kind == "}":
-                self.pos += 1
-                return
-            toks = self._statement(stop_at_brace=True)
-            if not toks:
-                continue
+        for toks in self._block("set", nset.line):
             head = toks[0].value
             if head == "type":
                 words = [x.value for x in toks[1:]]
