@@ -166,9 +166,6 @@ class PacketSpace:
             cached = self._cache[key] = self._bits_equal("p", 8, number)
         return cached
 
-    def network(self, field: str, net: IPNet) -> Set:
-        return self.networks(field, (net,))
-
     def networks(self, field: str, nets: Iterable[IPNet]) -> Set:
         spans = frozenset(span for n in nets if (span := self._span(n)) is not None)
         return self._addresses(field, spans)
@@ -568,9 +565,6 @@ class PacketSpace:
     # -- questions --------------------------------------------------------------------------
     def is_empty(self, u: Set) -> bool:
         return bool(u == self.false)
-
-    def subset(self, u: Set, v: Set) -> bool:
-        return bool((u & ~v) == self.false)
 
     def count(self, u: Set) -> int:
         return int(self.bdd.count(u, nvars=len(self.names)))
