@@ -29,7 +29,7 @@ from typing import Literal
 from segcfg.intervals import Interval, intersect_intervals, merge_intervals
 from segcfg.ir import ANY_ZONE, Action, PortRange, Rule
 from segcfg.model.site import IPNetwork
-from segcfg.parsed import ParsedRule, Unsupported
+from segcfg.parsed import Binding, Filter, ParsedConfig, ParsedRule, Unsupported
 
 Effect = Literal["accept", "drop", "jump", "goto", "return", "none"]
 
@@ -590,3 +590,26 @@ class ChainWalker:
             f"{item.effect} for packets in conntrack state {', '.join(sorted(states))} "
             "(only new connections and a leading accept of replies are modelled)",
         )
+
+
+def forward_config(
+    platform: str,
+    path: str,
+    filters: dict[str, Filter],
+    bindings: Sequence[Binding],
+    unsupported: Sequence[Unsupported],
+    stateful: Mapping[str, bool],
+    families: tuple[int, ...] = (4, 6),
+) -> ParsedConfig:
+    """The parsed configuration of a Linux ruleset (nftables, iptables): stateful when every
+    filter traffic meets (the bound ones; all of them when none is bound) keeps state."""
+    considered = [b.filter for b in bindings] or list(filters)
+    return ParsedConfig(
+        platform=platform,
+        path=path,
+        filters=filters,
+        bindings=tuple(bindings),
+        unsupported=tuple(sorted(unsupported, key=lambda u: u.line)),
+        stateful=bool(considered) and all(stateful[f] for f in considered),
+        families=families,
+    )

@@ -42,6 +42,7 @@ from segcfg.platforms.linux_common import (
     Effect,
     Item,
     cidrs,
+    forward_config,
     icmp_type_number,
     normalize_networks,
     port_number,
@@ -216,15 +217,8 @@ def _build(table: _Table, text: str, path: str, unsupported: list[Unsupported]) 
         stateful[name] = walker.stateful
         if name == "FORWARD":
             bindings.append(Binding(name, "*", "in", line))
-    considered = [b.filter for b in bindings] or list(filters)
-    return ParsedConfig(
-        platform="iptables",
-        path=path,
-        filters=filters,
-        bindings=tuple(bindings),
-        unsupported=tuple(sorted(unsupported, key=lambda u: u.line)),
-        stateful=bool(considered) and all(stateful[f] for f in considered),
-        families=(family,),
+    return forward_config(
+        "iptables", path, filters, bindings, unsupported, stateful, families=(family,)
     )
 
 

@@ -50,6 +50,7 @@ from segcfg.platforms.linux_common import (
     Item,
     cidrs,
     cond,
+    forward_config,
     icmp_type_number,
     normalize_networks,
     port_number,
@@ -133,15 +134,7 @@ def _build(rs: NftRuleset, path: str) -> ParsedConfig:
             stateful[name] = walker.stateful
             if chain.hook == "forward":
                 bindings.append(Binding(name, "*", "in", chain.line))
-    considered = [b.filter for b in bindings] or list(filters)
-    return ParsedConfig(
-        platform="nftables",
-        path=path,
-        filters=filters,
-        bindings=tuple(bindings),
-        unsupported=tuple(sorted(unsupported, key=lambda u: u.line)),
-        stateful=bool(considered) and all(stateful[f] for f in considered),
-    )
+    return forward_config("nftables", path, filters, bindings, unsupported, stateful)
 
 
 def _other_family(table: NftTable, chain: NftChain, family: int) -> ParsedRule:
