@@ -152,6 +152,8 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
     """Parse one YAML document from ``text``; ``path`` is used in diagnostics only."""
     doc = SourceDoc(path=path, data=None)
     positions = doc.positions
+    key_positions = doc.key_positions
+    scalars_get = _SCALARS.get
     anchors: dict[str, tuple[Any, int]] = {}
     stack: list[_Frame] = []
     count = 0
@@ -172,19 +174,33 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
                     raise _err(
                         path, *mark, f"document has more than {MAX_NODES} nodes", "yaml-too-large"
                     )
-                value = _scalar(event, path, mark)
+                value = scalars_get((event.tag, event.implicit, event.value), _MISS)
+                if value is _MISS:
+                    value = _scalar(event, path, mark)
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1)
-                parent = stack[-1] if stack else None
-                if parent is not None and parent.is_map and not parent.has_key:
-                    if not isinstance(value, (str, int)):
-                        raise _err(path, *mark, "mapping keys must be plain scalars", "yaml-key")
-                    if value in parent.container:
-                        raise _err(path, *mark, f"duplicate key {value!r}", "duplicate-key")
-                    parent.key, parent.has_key = value, True
-                    doc.key_positions[(*parent.path, value)] = mark
+                if not stack:
+                    _place(doc, None, value, mark)
                     continue
-                _place(doc, parent, value, mark)
+                parent = stack[-1]
+                if parent.is_map:
+                    if not parent.has_key:
+                        if not isinstance(value, (str, int)):
+                            raise _err(
+                                path, *mark, "mapping keys must be plain scalars", "yaml-key"
+                            )
+                        if value in parent.container:
+                            raise _err(path, *mark, f"duplicate key {value!r}", "duplicate-key")
+                        parent.key, parent.has_key = value, True
+                        key_positions[(*parent.path, value)] = mark
+                        continue
+                    positions[(*parent.path, parent.key)] = mark
+                    parent.container[parent.key] = value
+                    parent.has_key = False
+                else:
+                    seq = parent.container
+                    positions[(*parent.path, len(seq))] = mark
+                    seq.append(value)  # type: ignore[union-attr]
                 continue
             if cls is _MappingEndEvent or cls is _SequenceEndEvent:
                 frame = stack.pop()
@@ -231,10 +247,10 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
                         f"document expands beyond {MAX_NODES} nodes (alias bomb?)",
                         "yaml-too-large",
                     )
-                parent = stack[-1] if stack else None
-                if parent is not None and parent.is_map and not parent.has_key:
+                holder = stack[-1] if stack else None
+                if holder is not None and holder.is_map and not holder.has_key:
                     raise _err(path, *mark, "an alias cannot be a mapping key here", "yaml-key")
-                _place(doc, parent, value, mark)
+                _place(doc, holder, value, mark)
                 continue
             if cls is _DocumentStartEvent:
                 documents += 1
