@@ -44,7 +44,6 @@ from segcfg.ir import (
     RuleSet,
 )
 from segcfg.load import LoadedSite
-from segcfg.model.common import Service
 from segcfg.model.site import EnforcementPoint, IPNetwork, ZoneKind
 from segcfg.platforms import Capabilities, capabilities
 from segcfg.resolve import Endpoint, Resolver
@@ -118,12 +117,8 @@ def _family_split(networks: Iterable[IPNetwork]) -> dict[int, tuple[IPNetwork, .
     return {fam: collapse(nets) for fam, nets in sorted(by.items())}
 
 
-def _protocol_for(service: Service, family: int) -> str:
-    if service.protocol == "icmp" and family == 6:
-        return "icmpv6"
-    if service.protocol == "icmpv6" and family == 4:
-        return "icmp"
-    return service.protocol
+def _rule_name(number: int) -> str:
+    return f"R{number:05d}"
 
 
 def refuse_unsafe(intent: Intent) -> None:
@@ -236,7 +231,7 @@ def compile_enforcement_point(
 
     def add(rule_kw: dict[str, object]) -> None:
         counter[0] += 1
-        rules.append(Rule(name=f"R{counter[0]:05d}", **rule_kw))  # type: ignore[arg-type]
+        rules.append(Rule(name=_rule_name(counter[0]), **rule_kw))  # type: ignore[arg-type]
 
     clinical_zones = [z for z in zones_sorted if r.zone_kind(z) in CLINICAL_KINDS]
     # 1. SCAN-SWEEP
@@ -293,56 +288,68 @@ def compile_enforcement_point(
     # 3. Permits (and exact replies on stateless platforms).
     groups: dict[tuple[str, str, str, str, int], list[Flow]] = defaultdict(list)
     for f in crossing:
-        for fam_src in f.src.families & f.dst.families:
-            proto = _protocol_for(f.service, fam_src)
-            key = (f.src.zone, f.dst.zone, f.provenance.requirement, proto, fam_src)
-            groups[key].append(f)
+        src_fams, dst_fams = f.src.families, f.dst.families
+        proto: str = f.service.protocol
+        for fam in src_fams if src_fams == dst_fams else src_fams & dst_fams:
+            if proto == "icmp" and fam == 6:
+                fam_proto = "icmpv6"
+            elif proto == "icmpv6" and fam == 4:
+                fam_proto = "icmp"
+            else:
+                fam_proto = proto
+            groups[(f.src.zone, f.dst.zone, f.provenance.requirement, fam_proto, fam)].append(f)
     permits: list[Rule] = []
     # The same endpoint sets recur across requirements (a role's servers, a class's devices):
     # their collapsed networks and labels are computed once.
     sides: dict[tuple[tuple[tuple[str, str], ...], int], tuple[tuple[IPNetwork, ...], str]] = {}
 
-    def side(endpoints: list[Endpoint], fam: int) -> tuple[tuple[IPNetwork, ...], str]:
-        key = (tuple(_ep_key(e) for e in endpoints), fam)
-        hit = sides.get(key)
+    def side(
+        endpoints: dict[tuple[str, str], Endpoint], fam: int
+    ) -> tuple[tuple[IPNetwork, ...], str]:
+        keys = tuple(sorted(endpoints))
+        hit = sides.get((keys, fam))
         if hit is None:
-            nets = collapse(n for e in endpoints for n in e.networks if n.version == fam)
-            hit = sides[key] = (nets, label_for(endpoints))
+            eps = [endpoints[k] for k in keys]
+            nets = collapse(n for e in eps for n in e.networks if n.version == fam)
+            hit = sides[(keys, fam)] = (nets, label_for(eps))
         return hit
 
     for key in sorted(groups):
         from_zone, to_zone, _, proto, fam = key
         flows = groups[key]
-        prov = flows[0].provenance
-        srcs = sorted({f.src for f in flows}, key=_ep_key)
-        dsts = sorted({f.dst for f in flows}, key=_ep_key)
-        src_nets, src_label = side(srcs, fam)
-        dst_nets, dst_label = side(dsts, fam)
-        ported = proto in ("tcp", "udp")
-        ports = merge_ports((f.service.low, f.service.high) for f in flows) if ported else ()
-        icmp_types = sorted({f.service.low for f in flows if f.service.low == f.service.high})
-        icmp_any = any(f.service.low != f.service.high for f in flows)
-        remark = (prov.remark(),)
-        base = {
-            "action": "permit",
-            "section": "permit",
-            "from_zone": from_zone,
-            "to_zone": to_zone,
-            "family": fam,
-            "protocol": proto,
-            "sources": src_nets,
-            "destinations": dst_nets,
-            "remarks": remark,
-            "src_label": src_label,
-            "dst_label": dst_label,
-        }
-        if proto in ("icmp", "icmpv6") and not icmp_any:
-            for icmp_type in icmp_types:
-                permits.append(Rule(name="", icmp_type=icmp_type, **base))  # type: ignore[arg-type]
+        src_nets, src_label = side({(f.src.kind, f.src.name): f.src for f in flows}, fam)
+        dst_nets, dst_label = side({(f.dst.kind, f.dst.name): f.dst for f in flows}, fam)
+        remarks = (flows[0].provenance.remark(),)
+
+        variants: list[tuple[tuple[PortRange, ...], int | None]]
+        if proto == "tcp" or proto == "udp":
+            ports = {(f.service.low, f.service.high) for f in flows}
+            variants = [(merge_ports(ports) if len(ports) > 1 else tuple(ports), None)]
+        elif proto in ("icmp", "icmpv6") and all(f.service.low == f.service.high for f in flows):
+            variants = [((), t) for t in sorted({f.service.low for f in flows})]
         else:
-            permits.append(Rule(name="", dst_ports=ports, **base))  # type: ignore[arg-type]
-    for p in permits:
-        add({k: v for k, v in p.__dict__.items() if k != "name"})
+            variants = [((), None)]
+        for dst_ports, icmp_type in variants:
+            permits.append(
+                Rule(
+                    name=_rule_name(len(rules) + len(permits) + 1),
+                    action="permit",
+                    section="permit",
+                    from_zone=from_zone,
+                    to_zone=to_zone,
+                    family=fam,
+                    protocol=proto,
+                    sources=src_nets,
+                    destinations=dst_nets,
+                    dst_ports=dst_ports,
+                    icmp_type=icmp_type,
+                    remarks=remarks,
+                    src_label=src_label,
+                    dst_label=dst_label,
+                )
+            )
+    rules.extend(permits)
+    counter[0] = len(rules)
     if not caps.stateful:
         for p in permits:
             reply: dict[str, object] = {

@@ -169,11 +169,7 @@ def build_intent(loaded: LoadedSite, today: date) -> Intent:
                 vs.why,
                 HICP["vendor-support"],
             )
-            pools = [
-                r.zone_endpoint(z)
-                for z in site.zones
-                if z.kind is ZoneKind.VENDOR_REMOTE and z.manufacturer == prof.manufacturer
-            ]
+            pools = r.vendor_pools.get(prof.manufacturer, ())
             for dev in devices:
                 for pool in pools:
                     flows.extend(Flow.make(pool, dev, s, prov) for s in vs.services)
@@ -203,11 +199,9 @@ def build_intent(loaded: LoadedSite, today: date) -> Intent:
                 flows.extend(Flow.make(src, dst, s, prov) for s in exc.services)
     flows = sorted(set(flows), key=attrgetter("key"))
     scanners = r.resolve_all(site.policy.scanner_sources)
-    decoys = _decoys(r)
-    memo: dict[tuple[str, str], bool] = {}
-    violations = [
-        v for f in flows for v in guarantee_violations(f, r, mgmt_sources, scanners, decoys, memo)
-    ]
+    decoys = decoy_endpoints(r)
+    checker = GuaranteeChecker(r, mgmt_sources, scanners, decoys)
+    violations = [v for f in flows for v in checker.violations(f)]
     return Intent(flows, violations, expired, r)
 
 
@@ -220,105 +214,153 @@ def _in_scanner(ep: Endpoint, r: Resolver, scanners: tuple[Endpoint, ...]) -> bo
     )
 
 
-def guarantee_violations(
-    flow: Flow,
-    r: Resolver,
-    mgmt_sources: Iterable[Endpoint],
-    scanners: tuple[Endpoint, ...],
-    decoys: tuple[Endpoint, ...],
-    scanner_memo: dict[tuple[str, str], bool] | None = None,
-) -> list[Violation]:
-    """Every guarantee of DESIGN.md this single flow would break (empty when safe).
+class GuaranteeChecker:
+    """Decides, flow by flow, which guarantees of DESIGN.md a flow would break.
 
-    ``scanner_memo`` remembers, across calls with the same scanners, which endpoints lie in
-    a scanner source."""
-    site = r.loaded.site
-    out: list[Violation] = []
-    src, dst, svc = flow.src, flow.dst, flow.service
-    src_kind, dst_kind = r.zone_kind(src.zone), r.zone_kind(dst.zone)
+    Built once per intent: what a check needs to know about an endpoint or a service (is it
+    a scanner, a decoy, covered by the management sources, on a remote-access port) is
+    worked out once and remembered, so checking every instance-level flow stays cheap.
+    """
 
-    def add(code: str, msg: str, hicp: str) -> None:
-        out.append(Violation(flow, code, msg, hicp))
+    def __init__(
+        self,
+        r: Resolver,
+        mgmt_sources: Iterable[Endpoint],
+        scanners: tuple[Endpoint, ...],
+        decoys: tuple[Endpoint, ...],
+    ) -> None:
+        self.r = r
+        self.mgmt = tuple(mgmt_sources)
+        self.scanners = scanners
+        self.decoy_keys = frozenset((d.kind, d.name) for d in decoys)
+        self.ra_ports = tuple(r.loaded.site.policy.remote_access_ports)
+        self.kinds = {name: z.kind for name, z in r.zones.items()}
+        self._scanner: dict[tuple[str, str], bool] = {}
+        self._managed: dict[tuple[str, str], bool] = {}
+        self._ra: dict[tuple[str, int, int], bool] = {}
 
-    in_scanner = None if scanner_memo is None else scanner_memo.get((src.kind, src.name))
-    if in_scanner is None:
-        in_scanner = _in_scanner(src, r, scanners)
-        if scanner_memo is not None:
-            scanner_memo[(src.kind, src.name)] = in_scanner
-    if dst_kind in CLINICAL_KINDS and in_scanner:
-        add(
-            "scanner-to-clinical",
-            f"{src} is a vulnerability scanner and would reach {dst} ({dst.zone}, "
-            f"{dst_kind.value}) on {svc}",
-            "9.L.A",
-        )
-    if src_kind is ZoneKind.VENDOR_REMOTE:
-        pool_maker = r.zones[src.zone].manufacturer
-        if dst.kind != "device" or dst.manufacturer != pool_maker:
-            other = dst.manufacturer or dst.kind
-            add(
-                "vendor-cross-manufacturer",
-                f"vendor pool {src.zone} ({pool_maker}) would reach {dst} ({other}) on {svc}",
-                "9.M.E",
+    def in_scanner(self, ep: Endpoint) -> bool:
+        key = (ep.kind, ep.name)
+        hit = self._scanner.get(key)
+        if hit is None:
+            hit = self._scanner[key] = _in_scanner(ep, self.r, self.scanners)
+        return hit
+
+    def _on_ra_port(self, svc: Service) -> bool:
+        key = (svc.protocol, svc.low, svc.high)
+        hit = self._ra.get(key)
+        if hit is None:
+            hit = self._ra[key] = any(svc.overlaps(p) for p in self.ra_ports)
+        return hit
+
+    def _managed_source(self, ep: Endpoint) -> bool:
+        key = (ep.kind, ep.name)
+        hit = self._managed.get(key)
+        if hit is None:
+            hit = self._managed[key] = bool(self.mgmt) and self.r.covers(self.mgmt, ep)
+        return hit
+
+    def violations(self, flow: Flow) -> list[Violation]:
+        """Every guarantee this single flow would break (empty when safe)."""
+        out: list[Violation] = []
+        src, dst, svc = flow.src, flow.dst, flow.service
+        src_kind, dst_kind = self.kinds[src.zone], self.kinds[dst.zone]
+        purpose = flow.provenance.purpose
+        if dst_kind in CLINICAL_KINDS and self.in_scanner(src):
+            out.append(
+                Violation(
+                    flow,
+                    "scanner-to-clinical",
+                    f"{src} is a vulnerability scanner and would reach {dst} ({dst.zone}, "
+                    f"{dst_kind.value}) on {svc}",
+                    "9.L.A",
+                )
             )
-    if src_kind in UNTRUSTED_KINDS and src.kind == "zone" and dst_kind is ZoneKind.CLINICAL:
-        add(
-            "untrusted-to-clinical",
-            f"the whole {src_kind.value} zone {src.zone} would reach {dst} on {svc}; "
-            "name the hosts that need it",
-            "9.M.E",
-        )
-    if dst_kind is ZoneKind.CLINICAL and dst.kind == "zone":
-        add(
-            "whole-zone-permit",
-            f"a permit toward the whole clinical zone {dst.zone} on {svc}; permits must name "
-            "devices",
-            "9.M.E",
-        )
-    if (
-        dst_kind is ZoneKind.INTERNET
-        and r.zone_kind(src.zone) in CLINICAL_KINDS
-        and (flow.provenance.purpose != "exception")
-    ):
-        add(
-            "internet-without-exception",
-            f"{src} would reach the internet on {svc} without an exception (owner, expiry)",
-            "9.M.E",
-        )
-    if any(d.name == dst.name and d.kind == dst.kind for d in decoys):
-        add("decoy-permit", f"{src} would reach the decoy {dst} on {svc}", "9.L.B")
-    elif any(d.name == src.name and d.kind == src.kind for d in decoys):
-        # Its replies would go toward the decoy, which everything denies: a decoy has no
-        # legitimate peers at all.
-        add(
-            "decoy-permit",
-            f"the decoy {src} would talk to {dst} on {svc}; a decoy has no declared peers",
-            "9.L.B",
-        )
-    if (
-        dst_kind is ZoneKind.CLINICAL
-        and flow.provenance.purpose not in ("management", "vendor-support")
-        and any(svc.overlaps(p) for p in site.policy.remote_access_ports)
-    ):
-        mgmt = list(mgmt_sources)
-        if not (mgmt and r.covers(mgmt, src)):
-            add(
-                "remote-access-port",
-                f"{src} is not a management source and would reach {dst} on remote-access "
-                f"port {svc}",
-                "9.L.B",
+        if src_kind is ZoneKind.VENDOR_REMOTE:
+            pool_maker = self.r.zones[src.zone].manufacturer
+            if dst.kind != "device" or dst.manufacturer != pool_maker:
+                other = dst.manufacturer or dst.kind
+                out.append(
+                    Violation(
+                        flow,
+                        "vendor-cross-manufacturer",
+                        f"vendor pool {src.zone} ({pool_maker}) would reach {dst} ({other}) "
+                        f"on {svc}",
+                        "9.M.E",
+                    )
+                )
+        if src_kind in UNTRUSTED_KINDS and src.kind == "zone" and dst_kind is ZoneKind.CLINICAL:
+            out.append(
+                Violation(
+                    flow,
+                    "untrusted-to-clinical",
+                    f"the whole {src_kind.value} zone {src.zone} would reach {dst} on {svc}; "
+                    "name the hosts that need it",
+                    "9.M.E",
+                )
             )
-    return out
+        if dst_kind is ZoneKind.CLINICAL and dst.kind == "zone":
+            out.append(
+                Violation(
+                    flow,
+                    "whole-zone-permit",
+                    f"a permit toward the whole clinical zone {dst.zone} on {svc}; permits must "
+                    "name devices",
+                    "9.M.E",
+                )
+            )
+        if dst_kind is ZoneKind.INTERNET and src_kind in CLINICAL_KINDS and purpose != "exception":
+            out.append(
+                Violation(
+                    flow,
+                    "internet-without-exception",
+                    f"{src} would reach the internet on {svc} without an exception (owner, expiry)",
+                    "9.M.E",
+                )
+            )
+        decoys = self.decoy_keys
+        if decoys:
+            if (dst.kind, dst.name) in decoys:
+                out.append(
+                    Violation(
+                        flow, "decoy-permit", f"{src} would reach the decoy {dst} on {svc}", "9.L.B"
+                    )
+                )
+            elif (src.kind, src.name) in decoys:
+                # Its replies would go toward the decoy, which everything denies: a decoy has
+                # no legitimate peers at all.
+                out.append(
+                    Violation(
+                        flow,
+                        "decoy-permit",
+                        f"the decoy {src} would talk to {dst} on {svc}; a decoy has no declared "
+                        "peers",
+                        "9.L.B",
+                    )
+                )
+        if (
+            dst_kind is ZoneKind.CLINICAL
+            and purpose not in ("management", "vendor-support")
+            and self._on_ra_port(svc)
+            and not self._managed_source(src)
+        ):
+            out.append(
+                Violation(
+                    flow,
+                    "remote-access-port",
+                    f"{src} is not a management source and would reach {dst} on remote-access "
+                    f"port {svc}",
+                    "9.L.B",
+                )
+            )
+        return out
 
 
-def _decoys(r: Resolver) -> tuple[Endpoint, ...]:
+def decoy_endpoints(r: Resolver) -> tuple[Endpoint, ...]:
+    """The site's decoys: ``policy.decoys``, or else every host with the role ``decoy``."""
     pol = r.loaded.site.policy
     if pol.decoys:
         return r.resolve_all(pol.decoys)
     from segcfg.model.common import Ref
 
     return r.resolve(Ref(kind="role", name="decoy"))
-
-
-def decoy_endpoints(r: Resolver) -> tuple[Endpoint, ...]:
-    return _decoys(r)

@@ -50,6 +50,7 @@ class Resolver:
         self.groups = {g.name: g for g in site.groups}
         self._host_eps: dict[str, Endpoint] = {}
         self._device_eps: dict[str, Endpoint] = {}
+        self._zone_eps: dict[str, Endpoint] = {}
 
     @cached_property
     def internal_networks(self) -> tuple[IPNetwork, ...]:
@@ -81,8 +82,23 @@ class Resolver:
         return self.zones[zone].kind
 
     def zone_endpoint(self, zone: Zone) -> Endpoint:
+        cached = self._zone_eps.get(zone.name)
+        if cached is not None and self.zones.get(zone.name) is zone:
+            return cached
         nets = self.internet_networks if zone.kind is ZoneKind.INTERNET else zone.networks
-        return Endpoint("zone", zone.name, zone.name, tuple(nets))
+        ep = Endpoint("zone", zone.name, zone.name, tuple(nets))
+        if self.zones.get(zone.name) is zone:
+            self._zone_eps[zone.name] = ep
+        return ep
+
+    @cached_property
+    def vendor_pools(self) -> dict[str, tuple[Endpoint, ...]]:
+        """The vendor-remote zones of each manufacturer, in site order."""
+        out: dict[str, list[Endpoint]] = {}
+        for z in self.loaded.site.zones:
+            if z.kind is ZoneKind.VENDOR_REMOTE and z.manufacturer is not None:
+                out.setdefault(z.manufacturer, []).append(self.zone_endpoint(z))
+        return {m: tuple(eps) for m, eps in out.items()}
 
     def host_endpoint(self, name: str) -> Endpoint:
         cached = self._host_eps.get(name)
@@ -91,8 +107,6 @@ class Resolver:
         h = self.hosts[name]
         ep = Endpoint("host", h.name, h.zone, (ipaddress.ip_network(h.address),))
         self._host_eps[name] = ep
-        return ep
-        self._device_eps[name] = ep
         return ep
 
     def device_endpoint(self, name: str) -> Endpoint:
