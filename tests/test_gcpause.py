@@ -75,3 +75,55 @@ def test_scalar_cache_keeps_quoting_and_tags_apart() -> None:
         with pytest.raises(InputError) as exc:
             parse_yaml_text("a: 1\nb: !!int nope\n", "t.yaml")
         assert exc.value.diagnostics[0].location.line == 2
+
+
+def test_what_a_pause_built_sets_off_no_collection_afterwards() -> None:
+    gc.collect()
+    threshold = gc.get_threshold()[0]
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    @without_gc
+    def build() -> list[list[int]]:
+        return [[i] for i in range(50 * threshold)]
+
+    gc.callbacks.append(seen)
+    try:
+        kept = build()
+        more = [[i] for i in range(threshold // 2)]  # fewer than one generation's worth
+    finally:
+        gc.callbacks.remove(seen)
+    assert collections == []  # nothing walks the 50 generations' worth the pause built
+    assert len(kept) == 50 * threshold and len(more) == threshold // 2
+
+
+def test_cycles_made_during_a_pause_are_still_collected() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    import weakref
+
+    @without_gc
+    def make() -> weakref.ref[Node]:
+        return weakref.ref(Node())
+
+    ref = make()
+    assert ref() is not None  # a cycle: reference counting alone cannot free it
+    gc.collect()
+    assert ref() is None
+
+
+def test_objects_someone_else_froze_stay_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with gc_paused():
+            _ = [[i] for i in range(1000)]
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
