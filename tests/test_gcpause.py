@@ -90,6 +90,7 @@ def test_what_a_pause_built_sets_off_no_collection_afterwards() -> None:
     def build() -> list[list[int]]:
         return [[i] for i in range(50 * threshold)]
 
+    assert threading.active_count() == 1, "a thread left running by another test"
     gc.callbacks.append(seen)
     try:
         kept = build()
@@ -115,6 +116,27 @@ def test_cycles_made_during_a_pause_are_still_collected() -> None:
     assert ref() is not None  # a cycle: reference counting alone cannot free it
     gc.collect()
     assert ref() is None
+
+
+def test_with_other_threads_running_young_collections_still_free_cycles() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    import weakref
+
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        with gc_paused():
+            ref = weakref.ref(Node())
+        assert ref() is not None
+        junk = [[i] for i in range(20 * gc.get_threshold()[0])]  # young collections run
+        assert ref() is None and junk
+    finally:
+        stop.set()
+        worker.join()
 
 
 def test_objects_someone_else_froze_stay_frozen() -> None:
