@@ -352,29 +352,37 @@ def compile_enforcement_point(
     counter[0] = len(rules)
     if not caps.stateful:
         for p in permits:
-            reply: dict[str, object] = {
-                "action": "permit",
-                "section": "reply",
-                "from_zone": p.to_zone,
-                "to_zone": p.from_zone,
-                "family": p.family,
-                "protocol": p.protocol,
-                "sources": p.destinations,
-                "destinations": p.sources,
-                "remarks": ("reply of " + p.remarks[0],),
-                "src_label": p.dst_label,
-                "dst_label": p.src_label,
-            }
+            src_ports: tuple[PortRange, ...] = ()
+            established = False
+            reply_icmp: int | None = None
             if p.protocol == "tcp":
-                reply.update(src_ports=p.dst_ports, established=True)
+                src_ports, established = p.dst_ports, True
             elif p.protocol == "udp":
-                reply.update(src_ports=p.dst_ports)
-            elif p.protocol in ("icmp", "icmpv6"):
-                if p.icmp_type in (8, 128):
-                    reply.update(icmp_type=0 if p.icmp_type == 8 else 129)
-                elif p.icmp_type is not None:
+                src_ports = p.dst_ports
+            elif p.protocol in ("icmp", "icmpv6") and p.icmp_type is not None:
+                if p.icmp_type not in (8, 128):
                     continue  # no reply type for other ICMP messages
-            add(reply)
+                reply_icmp = 0 if p.icmp_type == 8 else 129
+            counter[0] += 1
+            rules.append(
+                Rule(
+                    name=_rule_name(counter[0]),
+                    action="permit",
+                    section="reply",
+                    from_zone=p.to_zone,
+                    to_zone=p.from_zone,
+                    family=p.family,
+                    protocol=p.protocol,
+                    sources=p.destinations,
+                    destinations=p.sources,
+                    src_ports=src_ports,
+                    icmp_type=reply_icmp,
+                    established=established,
+                    remarks=("reply of " + p.remarks[0],),
+                    src_label=p.dst_label,
+                    dst_label=p.src_label,
+                )
+            )
     # 4. REMOTE-ACCESS: from any interface toward each clinical zone.
     ra_ports = loaded.site.policy.remote_access_ports
     by_proto: dict[str, list[PortRange]] = defaultdict(list)
