@@ -4,6 +4,8 @@ cache never confuses values that differ in quoting or tag."""
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -77,28 +79,33 @@ def test_scalar_cache_keeps_quoting_and_tags_apart() -> None:
         assert exc.value.diagnostics[0].location.line == 2
 
 
+_NO_WALK_AFTER_PAUSE = """
+import gc, threading
+from segcfg.gcpause import without_gc
+
+assert threading.active_count() == 1
+gc.collect()
+threshold = gc.get_threshold()[0]
+collections = []
+gc.callbacks.append(lambda phase, info: collections.append(info) if phase == "start" else None)
+
+@without_gc
+def build():
+    return [[i] for i in range(50 * threshold)]
+
+kept = build()
+more = [[i] for i in range(threshold // 2)]  # fewer than one generation's worth
+assert len(kept) == 50 * threshold and len(more) == threshold // 2
+print(len(collections))
+"""
+
+
 def test_what_a_pause_built_sets_off_no_collection_afterwards() -> None:
-    gc.collect()
-    threshold = gc.get_threshold()[0]
-    collections: list[int] = []
-
-    def seen(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            collections.append(info["generation"])
-
-    @without_gc
-    def build() -> list[list[int]]:
-        return [[i] for i in range(50 * threshold)]
-
-    assert threading.active_count() == 1, "a thread left running by another test"
-    gc.callbacks.append(seen)
-    try:
-        kept = build()
-        more = [[i] for i in range(threshold // 2)]  # fewer than one generation's worth
-    finally:
-        gc.callbacks.remove(seen)
-    assert collections == []  # nothing walks the 50 generations' worth the pause built
-    assert len(kept) == 50 * threshold and len(more) == threshold // 2
+    # A fresh interpreter: single-threaded for sure, whatever other tests left running.
+    out = subprocess.run(
+        [sys.executable, "-c", _NO_WALK_AFTER_PAUSE], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "0"  # nothing walks the 50 generations' worth it built
 
 
 def test_cycles_made_during_a_pause_are_still_collected() -> None:
