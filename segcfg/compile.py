@@ -85,10 +85,6 @@ def merge_ports(ranges: Iterable[PortRange]) -> tuple[PortRange, ...]:
     return tuple(merge_intervals(ranges))
 
 
-def _ep_key(e: Endpoint) -> tuple[str, str]:
-    return (e.kind, e.name)
-
-
 def label_for(endpoints: Sequence[Endpoint]) -> str:
     """A readable, stable name for a set of endpoints (used for object groups)."""
     kinds = {e.kind for e in endpoints}
@@ -227,11 +223,9 @@ def compile_enforcement_point(
             )
 
     rules: list[Rule] = []
-    counter = [0]
 
     def add(rule_kw: dict[str, object]) -> None:
-        counter[0] += 1
-        rules.append(Rule(name=_rule_name(counter[0]), **rule_kw))  # type: ignore[arg-type]
+        rules.append(Rule(name=_rule_name(len(rules) + 1), **rule_kw))  # type: ignore[arg-type]
 
     clinical_zones = [z for z in zones_sorted if r.zone_kind(z) in CLINICAL_KINDS]
     # 1. SCAN-SWEEP
@@ -349,7 +343,6 @@ def compile_enforcement_point(
                 )
             )
     rules.extend(permits)
-    counter[0] = len(rules)
     if not caps.stateful:
         for p in permits:
             src_ports: tuple[PortRange, ...] = ()
@@ -363,10 +356,9 @@ def compile_enforcement_point(
                 if p.icmp_type not in (8, 128):
                     continue  # no reply type for other ICMP messages
                 reply_icmp = 0 if p.icmp_type == 8 else 129
-            counter[0] += 1
             rules.append(
                 Rule(
-                    name=_rule_name(counter[0]),
+                    name=_rule_name(len(rules) + 1),
                     action="permit",
                     section="reply",
                     from_zone=p.to_zone,

@@ -318,26 +318,23 @@ class GuaranteeChecker:
                     "9.M.E",
                 )
             )
-        decoys = self.decoy_keys
-        if decoys:
-            if (dst.kind, dst.name) in decoys:
-                out.append(
-                    Violation(
-                        flow, "decoy-permit", f"{src} would reach the decoy {dst} on {svc}", "9.L.B"
-                    )
+        if (dst.kind, dst.name) in self.decoy_keys:
+            out.append(
+                Violation(
+                    flow, "decoy-permit", f"{src} would reach the decoy {dst} on {svc}", "9.L.B"
                 )
-            elif (src.kind, src.name) in decoys:
-                # Its replies would go toward the decoy, which everything denies: a decoy has
-                # no legitimate peers at all.
-                out.append(
-                    Violation(
-                        flow,
-                        "decoy-permit",
-                        f"the decoy {src} would talk to {dst} on {svc}; a decoy has no declared "
-                        "peers",
-                        "9.L.B",
-                    )
+            )
+        elif (src.kind, src.name) in self.decoy_keys:
+            # Its replies would go toward the decoy, which everything denies: a decoy has no
+            # legitimate peers at all.
+            out.append(
+                Violation(
+                    flow,
+                    "decoy-permit",
+                    f"the decoy {src} would talk to {dst} on {svc}; a decoy has no declared peers",
+                    "9.L.B",
                 )
+            )
         if (
             dst_kind is ZoneKind.CLINICAL
             and purpose not in ("management", "vendor-support")

@@ -82,12 +82,13 @@ class Resolver:
         return self.zones[zone].kind
 
     def zone_endpoint(self, zone: Zone) -> Endpoint:
-        cached = self._zone_eps.get(zone.name)
-        if cached is not None and self.zones.get(zone.name) is zone:
+        ours = self.zones.get(zone.name) is zone  # only the site's own zones are remembered
+        cached = self._zone_eps.get(zone.name) if ours else None
+        if cached is not None:
             return cached
         nets = self.internet_networks if zone.kind is ZoneKind.INTERNET else zone.networks
         ep = Endpoint("zone", zone.name, zone.name, tuple(nets))
-        if self.zones.get(zone.name) is zone:
+        if ours:
             self._zone_eps[zone.name] = ep
         return ep
 

@@ -182,6 +182,7 @@ def parse_yaml_text(text: str, path: str) -> SourceDoc:
                 if not stack:
                     _place(doc, None, value, mark)
                     continue
+                # _Frame.child_path and _Frame.put, inlined: this runs for every scalar.
                 parent = stack[-1]
                 if parent.is_map:
                     if not parent.has_key:
