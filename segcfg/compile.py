@@ -181,7 +181,7 @@ def compile_enforcement_point(
     zones_sorted = sorted(attached)
 
     for iface in ep.interfaces:
-        if not re.match(caps.iface_re, iface.name):
+        if not re.fullmatch(caps.iface_re, iface.name):
             problems.append(
                 _Problem(
                     where,

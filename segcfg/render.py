@@ -42,6 +42,9 @@ from segcfg.resources import bundled_dir
 GENERATOR = "segcfg"
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._:/()\[\],+=-]")
 _NOT_IDENT = re.compile(r"[^A-Za-z0-9._-]")
+# What a name of the IR may be when a template writes it as it is (interface, zone, site and
+# enforcement point names): model names, interface names, ``*`` (any zone).
+_RAW_NAME = re.compile(r"[A-Za-z0-9*][A-Za-z0-9._/:*-]{0,62}")
 _T = TypeVar("_T")
 _CACHE = 1 << 14  # entries of each memoised text helper (networks, port lists, wrapped remarks)
 
@@ -296,9 +299,24 @@ def cached_environment(platform: str, override: Path | None = None) -> jinja2.En
     return _environment(platform, where, (where / platform / "ruleset.j2").is_file())
 
 
+def _refuse_unsafe_names(ruleset: RuleSet) -> None:
+    """Defence in depth: the models refuse unsafe names where they are read, but a RuleSet can
+    be built by any caller, and templates write these names as they are. A newline in one would
+    end a configuration line early and start another."""
+    names = {ruleset.site, ruleset.enforcement_point}
+    for b in ruleset.interfaces:
+        names.update((b.interface, b.zone))
+    names.update(r.from_zone for r in ruleset.rules)
+    names.update(r.to_zone for r in ruleset.rules)
+    bad = sorted(n for n in names if not _RAW_NAME.fullmatch(n))
+    if bad:
+        raise ValueError(f"unsafe names in the rule set of {ruleset.enforcement_point!r}: {bad}")
+
+
 def render_ruleset(ruleset: RuleSet, override: Path | None = None) -> str:
     """The configuration text of one enforcement point."""
     caps: Capabilities = capabilities(ruleset.platform)
+    _refuse_unsafe_names(ruleset)
     template = cached_environment(ruleset.platform, override).get_template("ruleset.j2")
     objects = ObjectTable(max_len=caps.name_max)
     text = template.render(

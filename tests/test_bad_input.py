@@ -430,6 +430,28 @@ CASES = [
         site(sub(BASE_SITE, "  - name: pump-01\n", '  - name: "pump\\n01"\n')),
         (SITE, 23, 11, "unsafe-name"),
     ),
+    # A final newline: Python's "$" matches before it, so re.match accepted these names and
+    # the newline reached the configuration (ASA: "access-group ... in interface eth1" + "\n").
+    Case(
+        "unsafe-name-with-trailing-newline",
+        site(sub(BASE_SITE, "  - name: pump-01\n", '  - name: "pump-01\\n"\n')),
+        (SITE, 23, 11, "unsafe-name"),
+    ),
+    Case(
+        "unsafe-interface-name-with-trailing-newline",
+        site(sub(BASE_SITE, "{name: eth1, zone: clin}", '{name: "eth1\\n", zone: clin}')),
+        (SITE, 31, 16, "unsafe-name"),
+    ),
+    Case(
+        "reference-with-trailing-newline",
+        site(sub(BASE_SITE, "[host:jump-01]", '["host:jump-01\\n"]')),
+        (SITE, 35, 24, "bad-reference"),
+    ),
+    Case(
+        "reference-mapping-with-unsafe-name",
+        site(sub(BASE_SITE, "[host:jump-01]", '[{kind: host, name: "jump-01\\n"}]')),
+        (SITE, 35, 43, "unsafe-name"),
+    ),
     Case(
         "unsafe-text-with-double-quote",
         site(sub(BASE_SITE, "    vlan: 110\n", "    vlan: 110\n    description: 'say \"hi\"'\n")),

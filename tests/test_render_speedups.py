@@ -334,10 +334,10 @@ REFUSALS: list[tuple[tuple[str, ...], dict[str, Any], tuple[InterfaceBinding, ..
     (("cisco-asa",), {"destinations": (_V6,)}, None, "addresses of another family"),
     (("cisco-asa",), {"protocol": "icmpv6", "dst_ports": ()}, None, "of the wrong address family"),
     (("cisco-asa",), {}, (InterfaceBinding("Gi0/1", "a"),), "is not an ASA nameif"),
-    (
-        _ACL,
+    (  # ASA nameifs (no '/' or ':', at most 48 characters) cannot give the same ACL name
+        ("cisco-ios",),
         {},
-        (InterfaceBinding("x 1", "a"), InterfaceBinding("x_1", "b")),
+        (InterfaceBinding("Gi0/1", "a"), InterfaceBinding("Gi0:1", "b")),
         "give the same ACL name",
     ),
     (("junos-srx", "iptables"), {"established": True}, None, "matches only TCP segments"),

@@ -22,6 +22,11 @@ from pydantic_core import PydanticCustomError
 
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 IFACE_RE = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,62}$"
+# Always fullmatch, never match: Python's ``$`` also matches before a final newline, so
+# ``re.match(NAME_RE, "pacs-01\n")`` succeeds and the newline would reach a configuration line.
+# (In the JSON schemas the same patterns are ECMA-262, where ``$`` is the end of the text.)
+_is_name = re.compile(NAME_RE).fullmatch
+_is_iface = re.compile(IFACE_RE).fullmatch
 _TEXT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\"\\`]")
 
 
@@ -37,7 +42,7 @@ def fail(code: str, message: str) -> PydanticCustomError:
 
 
 def _check_name(value: str) -> str:
-    if not re.match(NAME_RE, value):
+    if not _is_name(value):
         raise fail(
             "unsafe-name",
             f"{value!r} is not a safe name: use 1-63 letters, digits, '-', '_' or '.', "
@@ -47,7 +52,7 @@ def _check_name(value: str) -> str:
 
 
 def _check_iface(value: str) -> str:
-    if not re.match(IFACE_RE, value):
+    if not _is_iface(value):
         raise fail(
             "unsafe-name",
             f"{value!r} is not a safe interface name: letters, digits, '-', '_', '.', '/', ':'",
@@ -176,7 +181,7 @@ class Ref(Frozen):
     ``device:NAME``, ``zone-kind:KIND`` (every zone of that kind)."""
 
     kind: Literal["host", "group", "zone", "role", "class", "device", "zone-kind"]
-    name: str
+    name: Name
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}"
@@ -187,7 +192,7 @@ def parse_ref(value: Any) -> Any:
         return value
     if not isinstance(value, str):
         raise fail("bad-reference", "a reference is text like 'host:jump-01' or 'role:pump-server'")
-    match = REF_RE.match(value)
+    match = REF_RE.fullmatch(value)
     if not match:
         raise fail(
             "bad-reference",
