@@ -453,11 +453,72 @@ CASES = [
         (SITE, 35, 43, "unsafe-name"),
     ),
     Case(
+        "scoped-ipv6-network-with-a-line-in-its-scope",
+        site(
+            sub(
+                BASE_SITE,
+                "[10.0.1.0/24]",
+                '[10.0.1.0/24, "2001:db8:1::%\\nextended permit ip any any\\n:/64"]',
+            )
+        ),
+        (SITE, 7, 29, "bad-network"),
+    ),
+    Case(
+        "scoped-ipv6-host-address",
+        site(sub(BASE_SITE, "address: 10.0.2.10", "address: 'fe80::10%eth0'")),
+        (SITE, 16, 14, "bad-address"),
+    ),
+    Case(
+        "text-with-unicode-line-separator",
+        site(sub(BASE_SITE, "    vlan: 110\n", '    vlan: 110\n    description: "a\\u2028b"\n')),
+        (SITE, 7, 18, "unsafe-text"),
+    ),
+    Case(
         "unsafe-text-with-double-quote",
         site(sub(BASE_SITE, "    vlan: 110\n", "    vlan: 110\n    description: 'say \"hi\"'\n")),
         (SITE, 7, 18, "unsafe-text"),
     ),
     # --- profiles and semantic schema rules
+    # A service written as a mapping skipped parse_service's checks: 3389-22 was an empty range
+    # to the remote-access check and "range 3389 22" on the firewall.
+    Case(
+        "profile-service-mapping-with-reversed-range",
+        profile(
+            sub(
+                BASE_PROFILE,
+                "[tcp/443]\n    why: status",
+                "[{protocol: tcp, low: 3389, high: 22}]\n    why: status",
+            )
+        ),
+        (PROFILE, 6, 16, "bad-port"),
+    ),
+    Case(
+        "profile-service-mapping-out-of-range",
+        profile(
+            sub(
+                BASE_PROFILE,
+                "[tcp/443]\n    why: status",
+                "[{protocol: udp, low: 70000, high: 70000}]\n    why: status",
+            )
+        ),
+        (PROFILE, 6, 16, "bad-port"),
+    ),
+    Case(
+        "profile-service-mapping-port-as-text",
+        profile(
+            sub(
+                BASE_PROFILE,
+                "[tcp/443]\n    why: status",
+                "[{protocol: tcp, low: '443', high: 443}]\n    why: status",
+            )
+        ),
+        (PROFILE, 6, 37, "wrong-type"),
+    ),
+    Case(
+        "profile-service-with-non-ascii-digits",
+        profile(sub(BASE_PROFILE, "[tcp/443]\n    why: status", "[tcp/٤٤٣]\n    why: status")),
+        (PROFILE, 6, 16, "bad-port"),
+    ),
     Case(
         "profile-peer-of-site-specific-kind",
         profile(sub(BASE_PROFILE, "peer: role:pump-server", "peer: host:x")),
@@ -553,6 +614,16 @@ CASES = [
         "csv-bad-address-in-row-3",
         inventory(CSV_HEADER + CSV_ROW + "pump-03,infusion-pump,10.0.1.300,clin\n"),
         (INVENTORY, 3, 23, "bad-address"),
+    ),
+    # ipaddress keeps any text after '%' (an IPv6 scope), a newline and a whole ACL line
+    # included, and str() gives it back: it reached ASA, Junos and nftables lines.
+    Case(
+        "csv-scoped-ipv6-address",
+        inventory(
+            CSV_HEADER + CSV_ROW + '"pump-03","infusion-pump","2001:db8::10%x\n'
+            'meta nfproto ipv6 accept #",clin\n'
+        ),
+        (INVENTORY, 3, 27, "bad-address"),
     ),
     Case(
         "csv-wrong-field-count",

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from segcfg.compile import compile_site
 from segcfg.ir import InterfaceBinding, RuleSet
 from segcfg.load import load_site
-from segcfg.model.common import InterfaceName, Name, RefSpec, Text
+from segcfg.model.common import InterfaceName, Name, RefSpec, ServiceSpec, Text
 from segcfg.platforms import PLATFORMS
 from segcfg.render import render_ruleset
 
@@ -63,7 +63,28 @@ def test_interface_name_accepts_exactly_the_safe_names(value: str) -> None:
 @given(TEXTS)
 def test_text_never_holds_a_line_break_or_quote(value: str) -> None:
     if accepts(TypeAdapter(Text), value):
-        assert not re.search(r"[\x00-\x1f\x7f\"\\`]", value)
+        assert not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\"\\`]", value)
+
+
+@given(
+    st.sampled_from(["tcp", "udp", "icmp", "icmpv6", "esp", "gre"]),
+    st.integers(-2, 70000),
+    st.integers(-2, 70000),
+)
+def test_a_service_mapping_is_held_to_the_bounds_of_its_text_form(
+    protocol: str, low: int, high: int
+) -> None:
+    """{protocol, low, high} is accepted exactly when the text form could say the same."""
+    if protocol in ("tcp", "udp"):
+        text = f"{protocol}/{low}" if low == high else f"{protocol}/{low}-{high}"
+    elif protocol in ("icmp", "icmpv6"):
+        text = protocol if (low, high) == (0, 255) else f"{protocol}/{low}"
+        if (low, high) != (0, 255) and low != high:
+            text = "not a service"
+    else:
+        text = protocol if (low, high) == (0, 0) else "not a service"
+    spec = TypeAdapter(ServiceSpec)
+    assert accepts(spec, {"protocol": protocol, "low": low, "high": high}) == accepts(spec, text)
 
 
 @given(st.sampled_from(["host", "role", "zone", "class"]), TEXTS)

@@ -15,8 +15,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -27,7 +29,8 @@ IFACE_RE = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,62}$"
 # (In the JSON schemas the same patterns are ECMA-262, where ``$`` is the end of the text.)
 _is_name = re.compile(NAME_RE).fullmatch
 _is_iface = re.compile(IFACE_RE).fullmatch
-_TEXT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\"\\`]")
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, quotes, backslash, backtick.
+_TEXT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\"\\`]")
 
 
 class Frozen(BaseModel):
@@ -87,7 +90,13 @@ Text = Annotated[
     str,
     StringConstraints(strict=True, max_length=500),
     AfterValidator(_check_text),
-    WithJsonSchema({"type": "string", "maxLength": 500, "pattern": '^[^\\x00-\\x1f\\x7f"\\\\`]*$'}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 500,
+            "pattern": '^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029"\\\\`]*$',
+        }
+    ),
 ]
 
 Protocol = Literal["tcp", "udp", "icmp", "icmpv6", "esp", "gre"]
@@ -99,8 +108,24 @@ class Service(Frozen):
     ``udp/1024-65535``, ``tcp/20-21``, ``icmp`` (every type) or ``icmp/8``."""
 
     protocol: Protocol
-    low: int = 0
-    high: int = 65535
+    low: Annotated[int, Field(strict=True)] = 0
+    high: Annotated[int, Field(strict=True)] = 65535
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Service:
+        # The text form is checked by parse_service; this holds for a mapping too
+        # ({protocol: tcp, low: 3389, high: 22} would otherwise be an empty range to the
+        # checks and "range 3389 22" on a firewall).
+        lo, hi = self.low, self.high
+        if self.protocol in PORTED:
+            ok = 1 <= lo <= hi <= 65535
+        elif self.protocol in ("icmp", "icmpv6"):
+            ok = (lo, hi) == (0, 255) or 0 <= lo == hi <= 255
+        else:
+            ok = (lo, hi) == (0, 0)
+        if not ok:
+            raise fail("bad-port", f"{self.protocol} {lo}-{hi}: not a valid port range or type")
+        return self
 
     def __str__(self) -> str:
         if self.protocol in PORTED:
@@ -113,6 +138,11 @@ class Service(Frozen):
 
     def overlaps(self, other: Service) -> bool:
         return self.protocol == other.protocol and self.low <= other.high and other.low <= self.high
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes other scripts' digits ('٤٤٣')."""
+    return text.isascii() and text.isdigit()
 
 
 def parse_service(value: Any) -> Any:
@@ -135,7 +165,7 @@ def parse_service(value: Any) -> Any:
                 f"{value!r}: a {proto} service needs a port or range, e.g. {proto}/443",
             )
         lo_s, dash, hi_s = ports.partition("-")
-        if not lo_s.isdigit() or (dash and not hi_s.isdigit()):
+        if not _is_number(lo_s) or (dash and not _is_number(hi_s)):
             raise fail(
                 "bad-port", f"{value!r}: ports must be numbers, e.g. {proto}/443 or {proto}/20-21"
             )
@@ -148,7 +178,7 @@ def parse_service(value: Any) -> Any:
     if proto in ("icmp", "icmpv6"):
         if not ports:
             return {"protocol": proto, "low": 0, "high": 255}
-        if not ports.isdigit() or int(ports) > 255:
+        if not _is_number(ports) or int(ports) > 255:
             raise fail("bad-service", f"{value!r}: ICMP type must be a number 0-255")
         return {"protocol": proto, "low": int(ports), "high": int(ports)}
     if ports:

@@ -50,6 +50,8 @@ class ZoneKind(StrEnum):
 def _parse_network(value: Any) -> Any:
     if not isinstance(value, str):
         raise fail("bad-network", "a network is text like '10.20.10.0/24' or '2001:db8:10::/64'")
+    if "%" in value:  # ipaddress keeps any text after '%' (a scope), newlines included
+        raise fail("bad-network", f"{value!r}: a scoped IPv6 network ('%' zone) cannot be filtered")
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
@@ -64,6 +66,8 @@ def _parse_network(value: Any) -> Any:
 def _parse_address(value: Any) -> Any:
     if not isinstance(value, str):
         raise fail("bad-address", "an address is text like '10.20.10.11' or '2001:db8::11'")
+    if "%" in value:  # ipaddress keeps any text after '%' (a scope), newlines included
+        raise fail("bad-address", f"{value!r}: a scoped IPv6 address ('%' zone) cannot be filtered")
     try:
         return ipaddress.ip_address(value)
     except ValueError:
