@@ -109,6 +109,10 @@ class ObjectTable:
 
     max_len: int
     prefix: str = ""
+    # Characters a name may not hold on this platform (each becomes "_"), and names the
+    # platform gives a meaning of its own (Junos: "any"). Names are told apart after both.
+    not_ident: re.Pattern[str] = _NOT_IDENT
+    reserved: frozenset[str] = frozenset()
     by_content: dict[tuple[IPNetwork, ...], str] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)
 
@@ -117,10 +121,11 @@ class ObjectTable:
         known = self.by_content.get(key)
         if known is not None:
             return known
-        base = safe_ident(self.prefix + label, self.max_len)
+        base = self.not_ident.sub("_", self.prefix + label)[: self.max_len]
+        sep = "-" if self.not_ident.match("-") is None else "_"
         name, n = base, 2
-        while name in self.names:
-            suffix = f"-{n}"
+        while name in self.names or name in self.reserved:
+            suffix = f"{sep}{n}"
             name = base[: self.max_len - len(suffix)] + suffix
             n += 1
         self.names.add(name)
@@ -318,7 +323,11 @@ def render_ruleset(ruleset: RuleSet, override: Path | None = None) -> str:
     caps: Capabilities = capabilities(ruleset.platform)
     _refuse_unsafe_names(ruleset)
     template = cached_environment(ruleset.platform, override).get_template("ruleset.j2")
-    objects = ObjectTable(max_len=caps.name_max)
+    objects = ObjectTable(
+        max_len=caps.name_max,
+        not_ident=re.compile(caps.not_ident),
+        reserved=caps.reserved_names,
+    )
     text = template.render(
         rs=ruleset,
         rules=ruleset.rules,

@@ -233,3 +233,25 @@ def test_committed_generated_output_is_current() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("platform", ["nftables", "iptables"])
+def test_linux_interface_names_longer_than_ifnamsiz_fail_closed(
+    platform: str, tmp_path: Path
+) -> None:
+    """nft and iptables-restore refuse interface names over 15 characters when the file is
+    loaded; the compiler refuses them first, listing every one, and writes nothing."""
+    out = tmp_path / "out"
+    command = ["compile", str(EXAMPLE), "--platform", platform, "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "segcfg", *command],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    named = re.findall(r"interface name '([^']+)' is not valid on " + platform, proc.stderr)
+    site = load_site(EXAMPLE).site
+    too_long = {i.name for ep in site.enforcement_points for i in ep.interfaces if len(i.name) > 15}
+    assert too_long and set(named) == too_long
+    assert "Traceback" not in proc.stderr and not out.exists()

@@ -341,6 +341,22 @@ REFUSALS: list[tuple[tuple[str, ...], dict[str, Any], tuple[InterfaceBinding, ..
         "give the same ACL name",
     ),
     (("junos-srx", "iptables"), {"established": True}, None, "matches only TCP segments"),
+    (  # a zone named like the security zone made for a shared interface
+        ("junos-srx",),
+        {},
+        (
+            InterfaceBinding("ge-0/0/0.100", "a"),
+            InterfaceBinding("ge-0/0/0.100", "b"),
+            InterfaceBinding("ge-0/0/9.0", "if-ge-0_0_0_100"),
+        ),
+        "security zone if-ge-0_0_0_100 would stand for both interface ge-0/0/0.100 and",
+    ),
+    (
+        ("junos-srx",),
+        {},
+        (InterfaceBinding("eth0", "a"), InterfaceBinding("eth1", "junos-host")),
+        "junos-host is a security zone name of Junos itself",
+    ),
 ]
 
 
@@ -477,7 +493,8 @@ CORPUS_DIGESTS = {
     "cisco-asa": "6f2643ca2dd1315b0efc5437568fe136421378dace9e3f0ebd381a5384497ec3",
     "cisco-ios": "6473e49bb128c1011410680f8840a4340b3012b6ddeb6b01b7a94ff80857def0",
     "iptables": "12aaf9f8eafd23a818f1ff9bd8563aa20a8011b9e9cd57bd0a74edcedce07818",
-    "junos-srx": "5e001b627a9ff499c025b26b1ca0ef52d09292eee49d5a3e21abf3cab6d57f0d",
+    # Changed on purpose: address sets were named "any", a Junos keyword; now "any-2" and on.
+    "junos-srx": "67cb03b8970d0ebc3a0cc4b399c55ae2f6f948b32ae6fc5a59a69656f575d971",
     "nftables": "9eea5fc6d0116e0aa2e5baa5265d2cf53d3a1bafd88e350ab507d5c18cc2ae61",
 }
 

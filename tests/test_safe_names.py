@@ -8,6 +8,7 @@ allowed characters (a name that passed with a final newline once reached an ASA
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from segcfg.compile import compile_site
-from segcfg.ir import InterfaceBinding, RuleSet
+from segcfg.ir import InterfaceBinding, Rule, RuleSet
 from segcfg.load import load_site
 from segcfg.model.common import InterfaceName, Name, RefSpec, ServiceSpec, Text
 from segcfg.platforms import PLATFORMS
@@ -115,3 +116,48 @@ def test_renderer_refuses_unsafe_names_in_a_hand_built_rule_set(
     render_ruleset(rs)  # the original renders
     with pytest.raises(ValueError, match="unsafe names"):
         render_ruleset(broken)
+
+
+def _two_set_ruleset(platform: str, labels: tuple[str, str]) -> RuleSet:
+    """Two permits whose source sets (two networks each) carry the given labels."""
+    nets = [ipaddress.ip_network(f"198.18.{i}.0/24") for i in range(4)]
+    rules = tuple(
+        Rule(
+            name=f"R{i + 1}",
+            action="permit",
+            section="permit",
+            from_zone="a",
+            to_zone="b",
+            family=4,
+            protocol="tcp",
+            sources=(nets[2 * i], nets[2 * i + 1]),
+            destinations=(ipaddress.ip_network("198.19.0.10/32"),),
+            dst_ports=((443, 443),),
+            remarks=("test",),
+            src_label=label,
+            dst_label="srv",
+        )
+        for i, label in enumerate(labels)
+    )
+    ifaces = (InterfaceBinding("eth0", "a"), InterfaceBinding("eth1", "b"))
+    return RuleSet("s", "fw", platform, True, ifaces, rules)
+
+
+def test_nftables_set_names_differ_after_nft_spelling() -> None:
+    """'srv-a' and 'srv.a' are both n_srv_a once '-' and '.' are spelt '_': the two sets must
+    keep two names, or one ruleset would hold two 'set n_srv_a' and both rules one of them."""
+    text = render_ruleset(_two_set_ruleset("nftables", ("srv-a", "srv.a")))
+    defined = re.findall(r"^\s*set (\S+) \{", text, re.MULTILINE)
+    used = re.findall(r"saddr @(\w+)", text)
+    assert len(defined) == len(set(defined)) == 2, defined
+    assert sorted(used) == sorted(defined)
+    assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) for name in defined)
+
+
+def test_junos_address_names_avoid_its_keywords() -> None:
+    """An address set labelled 'any' would read as the keyword in 'match source-address any'."""
+    text = render_ruleset(_two_set_ruleset("junos-srx", ("any", "any-ipv4")))
+    named = re.findall(r"address-book global address(?:-set)? (\S+) ", text)
+    assert named and not {"any", "any-ipv4", "any-ipv6"} & set(named), named
+    sources = re.findall(r"match source-address (\S+)", text)
+    assert len(sources) == 2 and not {"any", "any-ipv4"} & set(sources), sources

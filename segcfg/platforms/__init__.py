@@ -20,9 +20,15 @@ class Capabilities:
     remark_max: int
     comment: str  # how a comment line starts in the rendered file
     iface_re: str = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,62}$"  # interface names it accepts
+    not_ident: str = r"[^A-Za-z0-9._-]"  # characters its object names cannot hold
+    reserved_names: frozenset[str] = frozenset()  # object names with a meaning of their own
 
 
-LINUX_IFNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$"  # IFNAMSIZ 16, no '/' or ':'
+# Linux interface names: IFNAMSIZ 16 with the NUL, so 15 characters; nft and iptables refuse
+# longer ones when the file is loaded. Linux itself also refuses '/' and ':' in a name; they
+# are let through (a rule on such a name matches no packet, so it fails closed) so that a site
+# written for another platform renders with --platform nftables/iptables, for migrations.
+LINUX_IFNAME = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,14}$"
 
 ASA_NAMEIF = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$"  # nameif: no '/' or ':', 48 characters
 
@@ -60,6 +66,7 @@ PLATFORMS: dict[str, Capabilities] = {
         log=True,
         remark_max=900,
         comment="#",
+        reserved_names=frozenset({"any", "any-ipv4", "any-ipv6"}),  # address-book keywords
     ),
     "nftables": Capabilities(
         "nftables",
@@ -71,6 +78,8 @@ PLATFORMS: dict[str, Capabilities] = {
         log=True,
         remark_max=128,
         comment="#",
+        iface_re=LINUX_IFNAME,
+        not_ident=r"[^A-Za-z0-9_]",  # set names: no '-' or '.' unquoted
     ),
     "iptables": Capabilities(
         "iptables",
@@ -82,6 +91,7 @@ PLATFORMS: dict[str, Capabilities] = {
         log=True,
         remark_max=200,
         comment="#",
+        iface_re=LINUX_IFNAME,
     ),
 }
 
