@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import netaddr
 
+from segcfg.addressing import addressing_errors
 from segcfg.errors import CapabilityError, Diagnostic, Location, SegcfgError, Severity
 from segcfg.gcpause import without_gc
 from segcfg.intent import (
@@ -152,7 +153,11 @@ def compile_site(
     only: Collection[str] | None = None,
 ) -> list[RuleSet]:
     """Rule sets for every enforcement point of the site, or those named in ``only``
-    (``platform`` overrides each one's)."""
+    (``platform`` overrides each one's). A site whose address model is broken (overlapping
+    zones, a host outside its zone) is refused: every guarantee is checked on zones."""
+    broken = addressing_errors(loaded)
+    if broken:
+        raise SegcfgError(broken)
     intent = build_intent(loaded, today)
     refuse_unsafe(intent)
     problems: list[_Problem] = []

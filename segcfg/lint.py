@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from segcfg.addressing import addressing_errors
 from segcfg.errors import Diagnostic, Location, Severity
 from segcfg.gcpause import without_gc
 from segcfg.intent import build_intent, decoy_endpoints
@@ -57,37 +57,8 @@ def lint_site(loaded: LoadedSite, today: date) -> LintReport:
         out.append(Diagnostic(where, sev, msg, code, hicp))
 
     zone_by_name = {z.name: z for z in site.zones}
-    # Overlapping zone networks.
-    nets = [(n, zi, ni) for zi, z in enumerate(site.zones) for ni, n in enumerate(z.networks)]
-    nets.sort(key=lambda t: (t[0].version, int(t[0].network_address), -t[0].prefixlen))
-    for a in range(len(nets)):
-        na, za, _ = nets[a]
-        for b in range(a + 1, len(nets)):
-            nb, zb, ib = nets[b]
-            if nb.version != na.version or int(nb.network_address) > int(na.broadcast_address):
-                break
-            add(
-                loaded.where("zones", zb, "networks", ib),
-                Severity.ERROR,
-                f"network {nb} of zone {site.zones[zb].name} overlaps {na} of zone "
-                f"{site.zones[za].name}",
-                "overlapping-zones",
-            )
-
-    def inside(addr: ipaddress.IPv4Address | ipaddress.IPv6Address, zone: str) -> bool:
-        z = zone_by_name[zone]
-        if z.kind is ZoneKind.INTERNET:
-            return True
-        return any(addr in n for n in z.networks)
-
-    for i, h in enumerate(site.hosts):
-        if not inside(h.address, h.zone):
-            add(
-                loaded.where("hosts", i, "address"),
-                Severity.ERROR,
-                f"host {h.name} ({h.address}) is outside its zone {h.zone}",
-                "outside-zone",
-            )
+    # Overlapping zones, hosts and devices outside their zones (compile refuses them too).
+    out.extend(addressing_errors(loaded))
     medical = 0
     not_segmented = 0
     no_profile = 0
@@ -95,13 +66,6 @@ def lint_site(loaded: LoadedSite, today: date) -> LintReport:
     for d in site.devices:
         where = loaded.device_where(d.name)
         used_classes.add(d.class_)
-        if not inside(d.address, d.zone):
-            add(
-                where,
-                Severity.ERROR,
-                f"device {d.name} ({d.address}) is outside its zone {d.zone}",
-                "outside-zone",
-            )
         lp = loaded.profiles.get(d.class_)
         if lp is None:
             no_profile += 1

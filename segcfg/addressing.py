@@ -1,0 +1,94 @@
+"""The address model every guarantee stands on: each address belongs to exactly one zone.
+
+The guarantees are checked on zones (a scanner zone never reaches a clinical zone, a vendor pool
+only its manufacturer's devices), and the compiled rules match addresses. Both agree only if no
+two zones share an address and every host and device sits inside the networks of the zone it is
+declared in. A host declared in ``it-servers`` with an address of the scanner subnet would
+otherwise be granted, as an IT server, what no scanner may have. ``lint`` reports these errors,
+and ``compile`` refuses a site that has any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from ipaddress import IPv4Address, IPv6Address
+
+from segcfg.errors import Diagnostic, Location, Severity
+from segcfg.load import LoadedSite
+from segcfg.model.site import Zone, ZoneKind
+
+
+def addressing_errors(loaded: LoadedSite) -> list[Diagnostic]:
+    """Overlapping zone networks, and hosts or devices outside the zone they are declared in
+    (for the internet zone, which has no networks: inside another zone's networks)."""
+    site = loaded.site
+    out: list[Diagnostic] = []
+    nets = [(n, zi, ni) for zi, z in enumerate(site.zones) for ni, n in enumerate(z.networks)]
+    nets.sort(key=lambda t: (t[0].version, int(t[0].network_address), -t[0].prefixlen))
+    for a in range(len(nets)):
+        na, za, _ = nets[a]
+        for b in range(a + 1, len(nets)):
+            nb, zb, ib = nets[b]
+            if nb.version != na.version or int(nb.network_address) > int(na.broadcast_address):
+                break
+            out.append(
+                Diagnostic(
+                    loaded.where("zones", zb, "networks", ib),
+                    Severity.ERROR,
+                    f"network {nb} of zone {site.zones[zb].name} overlaps {na} of zone "
+                    f"{site.zones[za].name}",
+                    "overlapping-zones",
+                )
+            )
+
+    # Per zone: (version, first, last) of each network, compared as integers.
+    spans: dict[str, list[tuple[int, int, int]]] = {
+        z.name: [(n.version, int(n.network_address), int(n.broadcast_address)) for n in z.networks]
+        for z in site.zones
+    }
+    zone_by_name = {z.name: z for z in site.zones}
+
+    def check(
+        kind: str, name: str, addr: IPv4Address | IPv6Address, zone: str, where: Location
+    ) -> None:
+        z = zone_by_name.get(zone)
+        if z is None:
+            return  # a dangling zone reference is an error of its own (check_site_structure)
+        version, value = addr.version, int(addr)
+        if z.kind is ZoneKind.INTERNET:
+            holder = _holder(site.zones, spans, version, value)
+            if holder is not None:
+                out.append(
+                    Diagnostic(
+                        where,
+                        Severity.ERROR,
+                        f"{kind} {name} ({addr}) is declared in zone {zone} ({z.kind.value}) "
+                        f"but its address is in zone {holder}",
+                        "outside-zone",
+                    )
+                )
+        elif not any(v == version and lo <= value <= hi for v, lo, hi in spans[zone]):
+            out.append(
+                Diagnostic(
+                    where,
+                    Severity.ERROR,
+                    f"{kind} {name} ({addr}) is outside its zone {zone}",
+                    "outside-zone",
+                )
+            )
+
+    for i, h in enumerate(site.hosts):
+        check("host", h.name, h.address, h.zone, loaded.where("hosts", i, "address"))
+    for d in site.devices:
+        check("device", d.name, d.address, d.zone, loaded.device_where(d.name))
+    return out
+
+
+def _holder(
+    zones: Iterable[Zone], spans: dict[str, list[tuple[int, int, int]]], version: int, value: int
+) -> str | None:
+    """The zone whose networks hold the address, if any."""
+    for z in zones:
+        if any(v == version and lo <= value <= hi for v, lo, hi in spans[z.name]):
+            return z.name
+    return None
