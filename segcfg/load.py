@@ -212,6 +212,12 @@ INVENTORY_REQUIRED = ("name", "class", "address", "zone")
 def _field_positions(record: str) -> list[tuple[int, int]]:
     """(line offset, 1-based column) where each field of a CSV record starts; a record may
     span lines inside quotes."""
+    if '"' not in record:  # no quotes: one line, every comma separates (most inventories)
+        out, col = [(0, 1)], 1
+        for text in record.split(",")[:-1]:
+            col += len(text) + 1
+            out.append((0, col))
+        return out
     out, quoted, line, col = [(0, 1)], False, 0, 1
     for ch in record:
         if ch == '"':
