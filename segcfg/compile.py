@@ -357,10 +357,13 @@ def compile_enforcement_point(
                 src_ports, established = p.dst_ports, True
             elif p.protocol == "udp":
                 src_ports = p.dst_ports
-            elif p.protocol in ("icmp", "icmpv6") and p.icmp_type is not None:
-                if p.icmp_type not in (8, 128):
-                    continue  # no reply type for other ICMP messages
-                reply_icmp = 0 if p.icmp_type == 8 else 129
+            elif p.protocol in ("icmp", "icmpv6"):
+                # Only echo has a reply: to echo requests (or to every type), echo replies.
+                if p.icmp_type not in (None, 8, 128):
+                    continue
+                reply_icmp = 0 if p.protocol == "icmp" else 129
+            else:
+                continue  # esp, gre: no reply to tell apart from a flow of its own
             rules.append(
                 Rule(
                     name=_rule_name(len(rules) + 1),

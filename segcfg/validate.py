@@ -446,10 +446,8 @@ def _wanted(ps: PacketSpace, forward: list[Flow], backward: list[Flow]) -> Set:
     for (protocol, low, high), pairs in back.items():
         if protocol == "udp":
             reply = ps.protocol(17) & ps.port_range("sp", low, high)
-        elif low == high == 8:
+        else:  # echo requests, or every type: the reply is an echo reply, nothing more
             reply = ps.service("icmp", 0, 0)
-        else:
-            reply = ps.service("icmp", 0, 255)
         wanted |= _products_set(ps, pairs) & reply
     return wanted
 

@@ -1,0 +1,98 @@
+"""Stateless ACLs (cisco-ios) let replies through for TCP (established) and UDP (exact source
+ports) and echo replies for ICMP, and nothing more (issue 3).
+
+Found in review: every other protocol got a full reverse permit, so an ESP exception toward the
+internet compiled to "permit esp <internet> <device>", which segcfg's own validator reported as a
+critical untrusted-to-clinical violation; an untyped ICMP permit got every ICMP type back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from segcfg.compile import compile_site
+from segcfg.intent import build_intent
+from segcfg.load import load_site
+from segcfg.platforms.parsers import parser_for
+from segcfg.render import render_ruleset
+from segcfg.validate import validate_running
+
+from .conftest import TODAY
+
+SERVICES = ["tcp/443", "udp/500", "esp", "gre", "icmp", "icmp/8", "icmp/13"]
+
+
+def _site(tmp_path: Path) -> Path:
+    (tmp_path / "profiles").mkdir()
+    profile = {
+        "class": "pump",
+        "manufacturer": "vendor-b",
+        "communications": [
+            {
+                "initiator": "device",
+                "peer": "role:srv",
+                "services": SERVICES,
+                "why": "test",
+                "source": "typical",
+            }
+        ],
+        "management": [{"services": ["icmp"], "why": "ping", "source": "typical"}],
+    }
+    (tmp_path / "profiles" / "pump.yaml").write_text(yaml.safe_dump(profile))
+    site = {
+        "site": "replies",
+        "profile_dirs": ["profiles"],
+        "zones": [
+            {"name": "clin", "kind": "clinical", "networks": ["198.18.10.0/24"]},
+            {"name": "dc", "kind": "clinical_servers", "networks": ["198.18.100.0/24"]},
+            {"name": "mgmt", "kind": "management", "networks": ["198.18.210.0/24"]},
+        ],
+        "hosts": [
+            {"name": "srv-1", "address": "198.18.100.10", "zone": "dc", "roles": ["srv"]},
+            {"name": "jump", "address": "198.18.210.10", "zone": "mgmt"},
+        ],
+        "devices": [
+            {"name": "d1", "class": "pump", "address": "198.18.10.11", "zone": "clin"},
+        ],
+        "enforcement_points": [
+            {
+                "name": "sw",
+                "platform": "cisco-ios",
+                "interfaces": [
+                    {"name": "Vlan10", "zone": "clin"},
+                    {"name": "Vlan100", "zone": "dc"},
+                    {"name": "Vlan210", "zone": "mgmt"},
+                ],
+            }
+        ],
+        "policy": {"management_sources": ["host:jump"]},
+    }
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(site))
+    return tmp_path
+
+
+def test_replies_are_tcp_established_udp_source_ports_and_echo_replies(tmp_path: Path) -> None:
+    loaded = load_site(_site(tmp_path))
+    (rs,) = compile_site(loaded, TODAY)
+    replies = [r for r in rs.rules if r.section == "reply"]
+    permits = [r for r in rs.rules if r.section == "permit"]
+    assert {p.protocol for p in permits} >= {"tcp", "udp", "esp", "gre", "icmp"}
+    assert {(r.protocol, r.icmp_type) for r in replies} == {
+        ("tcp", None),
+        ("udp", None),
+        ("icmp", 0),
+    }
+    for r in replies:
+        if r.protocol == "tcp":
+            assert r.established and r.src_ports == ((443, 443),)
+        elif r.protocol == "udp":
+            assert not r.established and r.src_ports == ((500, 500),)
+    # The rendered ACLs, parsed back, comply with the intent.
+    text = render_ruleset(rs)
+    parsed = parser_for("cisco-ios")(text, "sw.ios")
+    ep = loaded.site.enforcement_points[0]
+    report = validate_running(build_intent(loaded, TODAY), ep, parsed)
+    assert not report.violations, report.violations[:3]
+    assert not report.not_checked, report.not_checked[:3]
