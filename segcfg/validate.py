@@ -209,7 +209,7 @@ def validate_running(
     add = report.findings.append
     iface_of = {z: f.name for f in ep.interfaces for z in f.zones()}
     mgmt = r.resolve_all(site.policy.management_sources)
-    scanners = {e.name for e in r.resolve_all(site.policy.scanner_sources)}
+    scanners = r.resolve_all(site.policy.scanner_sources)  # besides every scanner zone
     decoys = decoy_endpoints(r)
     violated: set[str] = set()
 
@@ -263,6 +263,7 @@ def validate_running(
         zone_sets = {z: nets_of(z) for z in iface_of}
         dst_of = {e: ps.networks("d", e.networks) for e in decoys}
         mgmt_src = ps.networks("s", [n for e in mgmt for n in e.networks])
+        scan_src = ps.networks("s", [n for e in scanners for n in e.networks])
         ra = ps.false
         for svc in site.policy.remote_access_ports:
             ra |= ps.service(svc.protocol, svc.low, svc.high)
@@ -355,13 +356,21 @@ def validate_running(
             if not ps.is_empty(extra):
                 ka, kb = r.zone_kind(a), r.zone_kind(b)
                 rest = extra
-                if (ka is ZoneKind.SCANNER or a in scanners) and kb in CLINICAL_KINDS:
+                if ka is ZoneKind.SCANNER and kb in CLINICAL_KINDS:
                     report_set(
                         "scanner-to-clinical",
                         rest,
                         f"scanner zone {a} reaches {kb.value} zone {b}",
                     )
                     rest = ps.false
+                elif kb in CLINICAL_KINDS:  # policy.scanner_sources in a zone of another kind
+                    hit = rest & scan_src
+                    report_set(
+                        "scanner-to-clinical",
+                        hit,
+                        f"a scanner source in {a} reaches {kb.value} zone {b}",
+                    )
+                    rest &= ~hit
                 if ka is ZoneKind.VENDOR_REMOTE:
                     maker = r.zones[a].manufacturer
                     own = ps.networks(

@@ -4,16 +4,18 @@ the per-platform parsers have their own round-trip tests)."""
 from __future__ import annotations
 
 import ipaddress
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 from segcfg.compile import compile_site
 from segcfg.intent import build_intent
 from segcfg.ir import ANY_ZONE, Rule
-from segcfg.load import LoadedSite
+from segcfg.load import LoadedSite, load_site
 from segcfg.parsed import ParsedConfig, ParsedRule
 from segcfg.validate import ruleset_as_parsed, validate_running
 
-from .conftest import TODAY
+from .conftest import EXAMPLE, TODAY
 
 
 def _setup(site: LoadedSite, name: str) -> tuple[object, object, ParsedConfig]:
@@ -121,3 +123,39 @@ def test_rules_of_one_line_keep_their_own_packet_sets() -> None:
     for proto in ("tcp", "udp"):
         assert not ps.is_empty(permitted & ps.service(proto, 3389, 3389)), proto
     assert ps.is_empty(permitted & ps.service("tcp", 3390, 3390))
+
+
+def test_a_scanner_source_outside_a_scanner_zone_is_checked_as_a_scanner(
+    tmp_path: Path,
+) -> None:
+    """policy.scanner_sources may name a host in a zone of another kind (found in review: the
+    validator compared zone names with the sources' names, so a permit from such a scanner to
+    a clinical zone was only 'beyond intent' and scanner-to-clinical said it complied)."""
+    site = tmp_path / "site"
+    shutil.copytree(EXAMPLE, site)
+    text = (site / "site.yaml").read_text()
+    old = "scanner_sources: [zone:vuln-scan]"
+    assert text.count(old) == 1
+    (site / "site.yaml").write_text(
+        text.replace(old, "scanner_sources: [zone:vuln-scan, host:dns-02]")
+    )
+    loaded = load_site(site)
+    intent, ep, parsed = _setup(loaded, "core-asa")
+    report = validate_running(intent, ep, parsed)  # type: ignore[arg-type]
+    assert not report.violations
+    rules = list(parsed.filters["compiled"].rules)
+    from_dns = Rule(
+        name="tamper",
+        action="permit",
+        section="parsed",
+        from_zone="itsrv",  # parsed rules name interfaces
+        to_zone="infusion",
+        family=4,
+        sources=(ipaddress.ip_network("198.18.101.31/32"),),
+        destinations=(ipaddress.ip_network("198.18.10.0/24"),),
+    )
+    tampered = _with_rules(parsed, [ParsedRule(from_dns, 7, "permit ip host dns-02 ..."), *rules])
+    report = validate_running(intent, ep, tampered)  # type: ignore[arg-type]
+    scan = [f for f in report.violations if f.check == "scanner-to-clinical"]
+    assert scan and scan[0].severity == "critical" and scan[0].line == 7
+    assert scan[0].witness is not None and scan[0].witness.src == "198.18.101.31"
