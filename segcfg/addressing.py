@@ -1,4 +1,5 @@
-"""The address model every guarantee stands on: each address belongs to exactly one zone.
+"""The address model every guarantee stands on: each address belongs to exactly one zone,
+and one host or device.
 
 The guarantees are checked on zones (a scanner zone never reaches a clinical zone, a vendor pool
 only its manufacturer's devices), and the compiled rules match addresses. Both agree only if no
@@ -19,8 +20,9 @@ from segcfg.model.site import Zone, ZoneKind
 
 
 def addressing_errors(loaded: LoadedSite) -> list[Diagnostic]:
-    """Overlapping zone networks, and hosts or devices outside the zone they are declared in
-    (for the internet zone, which has no networks: inside another zone's networks)."""
+    """Overlapping zone networks, hosts or devices outside the zone they are declared in (for
+    the internet zone, which has no networks: inside another zone's networks), and addresses
+    declared twice (a decoy on a device's address would deny what the device needs)."""
     site = loaded.site
     out: list[Diagnostic] = []
     nets = [(n, zi, ni) for zi, z in enumerate(site.zones) for ni, n in enumerate(z.networks)]
@@ -77,10 +79,29 @@ def addressing_errors(loaded: LoadedSite) -> list[Diagnostic]:
                 )
             )
 
+    owner: dict[IPv4Address | IPv6Address, str] = {}
+
+    def once(kind: str, name: str, addr: IPv4Address | IPv6Address, where: Location) -> None:
+        first = owner.setdefault(addr, f"{kind} {name}")
+        if first != f"{kind} {name}":
+            out.append(
+                Diagnostic(
+                    where,
+                    Severity.ERROR,
+                    f"{kind} {name} has the address {addr} of {first}; one address is one "
+                    "host or device (a host may have several roles)",
+                    "duplicate-address",
+                )
+            )
+
     for i, h in enumerate(site.hosts):
-        check("host", h.name, h.address, h.zone, loaded.where("hosts", i, "address"))
+        where = loaded.where("hosts", i, "address")
+        check("host", h.name, h.address, h.zone, where)
+        once("host", h.name, h.address, where)
     for d in site.devices:
-        check("device", d.name, d.address, d.zone, loaded.device_where(d.name))
+        where = loaded.device_where(d.name)
+        check("device", d.name, d.address, d.zone, where)
+        once("device", d.name, d.address, where)
     return out
 
 

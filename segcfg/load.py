@@ -629,11 +629,34 @@ def check_site_structure(loaded: LoadedSite, csv_devices: list[Device]) -> list[
     for i, d in enumerate(site.devices):
         need_zone(d.zone, _dev_loc(loaded, i, d, csv_devices, "zone"))
     for i, ep in enumerate(site.enforcement_points):
+        # A zone sits behind one interface of a point: the rules of a zone pair are bound to
+        # the interfaces, and with two the compiler, templates and validator could each pick
+        # a different one (found in review).
+        behind: dict[str, str] = {}
         for j, f in enumerate(ep.interfaces):
             if f.zone is not None:
                 need_zone(f.zone, loaded.where("enforcement_points", i, "interfaces", j, "zone"))
             for k, z in enumerate(f.reaches):
                 need_zone(z, loaded.where("enforcement_points", i, "interfaces", j, "reaches", k))
+            for z in f.zones():
+                if z in behind and behind[z] != f.name:
+                    where = (
+                        loaded.where("enforcement_points", i, "interfaces", j, "zone")
+                        if z == f.zone
+                        else loaded.where(
+                            "enforcement_points", i, "interfaces", j, "reaches", f.reaches.index(z)
+                        )
+                    )
+                    diags.append(
+                        Diagnostic(
+                            where,
+                            Severity.ERROR,
+                            f"zone {z} is behind interface {behind[z]} of {ep.name} already; "
+                            "a zone sits behind one interface of an enforcement point",
+                            "zone-on-two-interfaces",
+                        )
+                    )
+                behind.setdefault(z, f.name)
 
     def need_ref(ref: Ref, where: Location) -> None:
         if ref.name not in known[ref.kind]:

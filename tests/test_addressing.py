@@ -33,6 +33,13 @@ CASES = {
         "host ext-1 (198.18.90.7) is declared in zone internet (internet) but its address is "
         "in zone vuln-scan",
     ),
+    # a decoy on a device's address: its DECOY deny would block what the device needs
+    "decoy-on-a-device-address": (
+        "{name: decoy-inf, address: 198.18.10.250,",
+        "{name: decoy-inf, address: 198.18.10.11,",
+        "device pump-0001 has the address 198.18.10.11 of host decoy-inf; one address is one "
+        "host or device (a host may have several roles)",
+    ),
     "overlapping-zones": (
         "networks: [198.19.0.0/17]",
         "networks: [198.19.0.0/17, 198.18.90.0/29]",
@@ -60,7 +67,8 @@ def test_compile_refuses_what_lint_reports(case: str, tmp_path: Path) -> None:
         )
         assert proc.returncode == code, (command, proc.stdout, proc.stderr)
         found = re.findall(
-            r"^site/site\.yaml:\d+:\d+: error: (.+) \[(?:outside-zone|overlapping-zones)\]$",
+            r"^site/site\.yaml:\d+:\d+: error: (.+) "
+            r"\[(?:outside-zone|overlapping-zones|duplicate-address)\]$",
             proc.stdout + proc.stderr,
             re.MULTILINE,
         )

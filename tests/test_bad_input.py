@@ -519,6 +519,14 @@ CASES = [
         profile(sub(BASE_PROFILE, "[tcp/443]\n    why: status", "[tcp/٤٤٣]\n    why: status")),
         (PROFILE, 6, 16, "bad-port"),
     ),
+    # Compiler, templates and validator each picked one of the two interfaces (found in review).
+    Case(
+        "zone-behind-two-interfaces",
+        site(
+            sub(BASE_SITE, "{name: eth3, zone: mgmt}", "{name: eth3, zone: mgmt, reaches: [clin]}")
+        ),
+        (SITE, 33, 44, "zone-on-two-interfaces"),
+    ),
     Case(
         "profile-peer-of-site-specific-kind",
         profile(sub(BASE_PROFILE, "peer: role:pump-server", "peer: host:x")),
