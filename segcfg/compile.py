@@ -348,6 +348,37 @@ def compile_enforcement_point(
                 )
             )
     rules.extend(permits)
+    # 4. REMOTE-ACCESS: from any interface toward each clinical zone.
+    ra_ports = loaded.site.policy.remote_access_ports
+    by_proto: dict[str, list[PortRange]] = defaultdict(list)
+    for svc in ra_ports:
+        by_proto[svc.protocol].append((svc.low, svc.high))
+    for cz in clinical_zones:
+        if r.zone_kind(cz) is not ZoneKind.CLINICAL:
+            continue
+        for fam, nets in _family_split(r.zones[cz].networks).items():
+            for proto in sorted(by_proto):
+                add(
+                    {
+                        "action": "deny",
+                        "section": "remote-access",
+                        "from_zone": ANY_ZONE,
+                        "to_zone": cz,
+                        "family": fam,
+                        "protocol": proto,
+                        "destinations": nets,
+                        "dst_ports": merge_ports(by_proto[proto]),
+                        "log": REMOTE_ACCESS,
+                        "remarks": (
+                            "HICP 9.L.B: remote-access ports toward a clinical zone "
+                            "only from management sources",
+                        ),
+                        "dst_label": cz,
+                    }
+                )
+    # Replies of the permits on stateless platforms, after the remote-access denies so that
+    # no reply entry ("udp from port 443 to any port of the device") opens a remote-access
+    # port toward a clinical zone; a reply to a device's own remote-access port is dropped.
     if not caps.stateful:
         for p in permits:
             src_ports: tuple[PortRange, ...] = ()
@@ -383,34 +414,6 @@ def compile_enforcement_point(
                     dst_label=p.src_label,
                 )
             )
-    # 4. REMOTE-ACCESS: from any interface toward each clinical zone.
-    ra_ports = loaded.site.policy.remote_access_ports
-    by_proto: dict[str, list[PortRange]] = defaultdict(list)
-    for svc in ra_ports:
-        by_proto[svc.protocol].append((svc.low, svc.high))
-    for cz in clinical_zones:
-        if r.zone_kind(cz) is not ZoneKind.CLINICAL:
-            continue
-        for fam, nets in _family_split(r.zones[cz].networks).items():
-            for proto in sorted(by_proto):
-                add(
-                    {
-                        "action": "deny",
-                        "section": "remote-access",
-                        "from_zone": ANY_ZONE,
-                        "to_zone": cz,
-                        "family": fam,
-                        "protocol": proto,
-                        "destinations": nets,
-                        "dst_ports": merge_ports(by_proto[proto]),
-                        "log": REMOTE_ACCESS,
-                        "remarks": (
-                            "HICP 9.L.B: remote-access ports toward a clinical zone "
-                            "only from management sources",
-                        ),
-                        "dst_label": cz,
-                    }
-                )
     # 5. Default deny, logged.
     add(
         {

@@ -267,11 +267,23 @@ def validate_running(
         ra = ps.false
         for svc in site.policy.remote_access_ports:
             ra |= ps.service(svc.protocol, svc.low, svc.high)
+        # Replies a stateless filter must not let through: toward a remote-access port of a
+        # clinical zone (the compiler puts its reply entries after those denies).
+        no_reply = ra & ps.networks(
+            "d", [n for z in site.zones if z.kind is ZoneKind.CLINICAL for n in z.networks]
+        )
 
-        def wanted_from(forward: list[Flow], backward: list[Flow], ps: PacketSpace = ps) -> Set:
+        def wanted_from(
+            forward: list[Flow],
+            backward: list[Flow],
+            ps: PacketSpace = ps,
+            no_reply: Set = no_reply,
+        ) -> Set:
             """What the intent allows for these flows (new connections; on stateless filters
             also the replies of the ``backward`` flows, which they must let through)."""
-            return _wanted(ps, forward, [] if parsed.stateful else backward)
+            if parsed.stateful or not backward:
+                return _wanted(ps, forward, [])
+            return _wanted(ps, forward, []) | (_wanted(ps, [], backward) & ~no_reply)
 
         def wanted_between(a: str, b: str) -> Set:
             return wanted_from(flows_by_pair.get((a, b), []), flows_by_pair.get((b, a), []))

@@ -4,6 +4,7 @@ slow reference evaluator of the intent does, and no guarantee can be compiled aw
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,7 @@ def test_compiled_ir_matches_reference(
     clinical = {
         z["name"] for z in case["site"]["zones"] if z["kind"] in ("clinical", "clinical_servers")
     }
+    bedside = {z["name"] for z in case["site"]["zones"] if z["kind"] == "clinical"}
     checked = 0
     for zs, src in points:
         for zd, dst in points:
@@ -238,3 +240,17 @@ def test_compiled_ir_matches_reference(
                 established=True,
             )
             assert decide(rs, reply)[0] == "permit"
+        # ... and no reply entry opens a remote-access port of a clinical zone, whatever the
+        # source port or flags (found in review: "udp <server> eq 123 <device>" let udp/3389
+        # in when it stood before the remote-access denies).
+        reply_ports = {f.service.low for f in intent.flows} | {40000}
+        for zs, src in points:
+            for zd, dst in points:
+                if zs == zd or iface[zs] == iface[zd] or zd not in bedside:
+                    continue
+                for proto, port in (("tcp", 3389), ("udp", 3389), ("tcp", 22)):
+                    for sport in sorted(reply_ports):
+                        for established in (False, True) if proto == "tcp" else (False,):
+                            pkt = Packet(zs, zd, proto, src, dst, sport, port, None, established)
+                            if decide(rs, pkt)[0] == "permit":
+                                assert reference_permits(intent, replace(pkt, sport=40000)), pkt
