@@ -514,6 +514,11 @@ CASES = [
         ),
         (PROFILE, 6, 37, "wrong-type"),
     ),
+    Case(  # reserved, and iptables reads --icmp-type 255 as every type
+        "profile-icmp-type-255",
+        profile(sub(BASE_PROFILE, "[tcp/443]\n    why: status", "[icmp/255]\n    why: status")),
+        (PROFILE, 6, 16, "bad-service"),
+    ),
     Case(
         "profile-service-with-non-ascii-digits",
         profile(sub(BASE_PROFILE, "[tcp/443]\n    why: status", "[tcp/٤٤٣]\n    why: status")),

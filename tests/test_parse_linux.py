@@ -1064,6 +1064,14 @@ def test_ipt_matches() -> None:
     assert (r[8].name, r[8].action, r[8].remarks) == ("R00031", "deny", ("R00031 HICP 9.M.E",))
 
 
+def test_ipt_icmp_type_255_is_any_type() -> None:
+    """xt_icmp reads --icmp-type 255 as every type (iptables-save prints it back as 'any'):
+    found in review, where a rule written with 255 was taken for one type."""
+    pc = ipt("-A FORWARD -p icmp -m icmp --icmp-type 255 -j ACCEPT")
+    (rule,) = rules_of(pc)
+    assert (rule.protocol, rule.icmp_type) == ("icmp", None)
+
+
 def test_ipt_conntrack() -> None:
     pc = ipt(
         """-A FORWARD -m conntrack --ctstate INVALID -j DROP

@@ -120,7 +120,7 @@ class Service(Frozen):
         if self.protocol in PORTED:
             ok = 1 <= lo <= hi <= 65535
         elif self.protocol in ("icmp", "icmpv6"):
-            ok = (lo, hi) == (0, 255) or 0 <= lo == hi <= 255
+            ok = (lo, hi) == (0, 255) or 0 <= lo == hi <= 254
         else:
             ok = (lo, hi) == (0, 0)
         if not ok:
@@ -178,8 +178,9 @@ def parse_service(value: Any) -> Any:
     if proto in ("icmp", "icmpv6"):
         if not ports:
             return {"protocol": proto, "low": 0, "high": 255}
-        if not _is_number(ports) or int(ports) > 255:
-            raise fail("bad-service", f"{value!r}: ICMP type must be a number 0-255")
+        if not _is_number(ports) or int(ports) > 254:
+            # 255 is reserved, and iptables reads --icmp-type 255 as every type
+            raise fail("bad-service", f"{value!r}: ICMP type must be a number 0-254")
         return {"protocol": proto, "low": int(ports), "high": int(ports)}
     if ports:
         raise fail("bad-service", f"{value!r}: {proto} has no ports")
