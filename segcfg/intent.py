@@ -24,7 +24,17 @@ HICP = {
     "management": "9.M.E",
     "vendor-support": "9.M.C",
     "exception": "9.M.E",
+    "scanning": "9.L.A",
 }
+# What a scanner may send into the zones where scanning is allowed: every port and ICMP type.
+SCAN_SERVICES = tuple(
+    Service.model_validate(v)
+    for v in (
+        {"protocol": "tcp", "low": 1, "high": 65535},
+        {"protocol": "udp", "low": 1, "high": 65535},
+        {"protocol": "icmp", "low": 0, "high": 255},
+    )
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -33,7 +43,7 @@ class Provenance:
 
     location: Location
     requirement: str  # e.g. "infusion-pump communications[0]" or "exception IMG-08"
-    purpose: str  # communication | management | vendor-support | exception
+    purpose: str  # communication | management | vendor-support | exception | scanning
     why: str = ""
     hicp: str = "9.M.E"
 
@@ -197,6 +207,31 @@ def build_intent(loaded: LoadedSite, today: date) -> Intent:
         for src in srcs:
             for dst in sorted(set(dsts)):
                 flows.extend(Flow.make(src, dst, s, prov) for s in exc.services)
+    # Guarantee 2: scanners never reach clinical zones; they reach the maintenance zones
+    # (policy.scan_allowed; default: every maintenance zone), where scans happen (9.L.A).
+    pol = site.policy
+    scan_from = (
+        r.resolve_all(pol.scanner_sources)
+        if pol.scanner_sources
+        else tuple(r.zone_endpoint(z) for z in site.zones if z.kind is ZoneKind.SCANNER)
+    )
+    scan_to = (
+        r.resolve_all(pol.scan_allowed)
+        if pol.scan_allowed
+        else tuple(r.zone_endpoint(z) for z in site.zones if z.kind is ZoneKind.MAINTENANCE)
+    )
+    if scan_from and scan_to:
+        prov = Provenance(
+            loaded.where("policy", "scan_allowed"),
+            "policy scan_allowed",
+            "scanning",
+            "vulnerability scans on the maintenance network",
+            HICP["scanning"],
+        )
+        for src in scan_from:
+            for dst in scan_to:
+                if src != dst:
+                    flows.extend(Flow.make(src, dst, s, prov) for s in SCAN_SERVICES)
     flows = sorted(set(flows), key=attrgetter("key"))
     scanners = r.resolve_all(site.policy.scanner_sources)
     decoys = decoy_endpoints(r)
