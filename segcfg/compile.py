@@ -16,7 +16,7 @@ import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 
@@ -175,6 +175,22 @@ def compile_site(
     return sorted(out, key=lambda rs: rs.enforcement_point)
 
 
+# What a rule matches: zones, family, protocol, sources, destinations, source and destination
+# ports, ICMP type, established.
+_Match = tuple[
+    str,
+    str,
+    int | None,
+    str | None,
+    tuple[IPNetwork, ...],
+    tuple[IPNetwork, ...],
+    tuple[PortRange, ...],
+    tuple[PortRange, ...],
+    int | None,
+    bool,
+]
+
+
 def compile_enforcement_point(
     loaded: LoadedSite, intent: Intent, ep: EnforcementPoint, index: int, caps: Capabilities
 ) -> tuple[RuleSet, list[_Problem]]:
@@ -298,6 +314,7 @@ def compile_enforcement_point(
                 fam_proto = proto
             groups[(f.src.zone, f.dst.zone, f.provenance.requirement, fam_proto, fam)].append(f)
     permits: list[Rule] = []
+    permit_at: dict[_Match, int] = {}  # a permit's match -> its index in permits
     # The same endpoint sets recur across requirements (a role's servers, a class's devices):
     # their collapsed networks and labels are computed once.
     sides: dict[tuple[tuple[tuple[str, str], ...], int], tuple[tuple[IPNetwork, ...], str]] = {}
@@ -329,6 +346,27 @@ def compile_enforcement_point(
         else:
             variants = [((), None)]
         for dst_ports, icmp_type in variants:
+            # Two requirements asking for exactly the same packets (a monitor's profile and
+            # its central station's, each naming the other) give one rule with both remarks:
+            # a second copy could never match and would read as a shadowed line.
+            match: _Match = (
+                from_zone,
+                to_zone,
+                fam,
+                proto,
+                src_nets,
+                dst_nets,
+                (),
+                dst_ports,
+                icmp_type,
+                False,
+            )
+            same = permit_at.get(match)
+            if same is not None:
+                if remarks[0] not in permits[same].remarks:
+                    permits[same] = replace(permits[same], remarks=permits[same].remarks + remarks)
+                continue
+            permit_at[match] = len(permits)
             permits.append(
                 Rule(
                     name=_rule_name(len(rules) + len(permits) + 1),
@@ -347,6 +385,7 @@ def compile_enforcement_point(
                     dst_label=dst_label,
                 )
             )
+    first_permit = len(rules)
     rules.extend(permits)
     # 4. REMOTE-ACCESS: from any interface toward each clinical zone.
     ra_ports = loaded.site.policy.remote_access_ports
@@ -380,6 +419,7 @@ def compile_enforcement_point(
     # no reply entry ("udp from port 443 to any port of the device") opens a remote-access
     # port toward a clinical zone; a reply to a device's own remote-access port is dropped.
     if not caps.stateful:
+        reply_at: dict[_Match, int] = {}  # a reply's match -> its index in rules
         for p in permits:
             src_ports: tuple[PortRange, ...] = ()
             established = False
@@ -395,6 +435,26 @@ def compile_enforcement_point(
                 reply_icmp = 0 if p.protocol == "icmp" else 129
             else:
                 continue  # esp, gre: no reply to tell apart from a flow of its own
+            reverse: _Match = (
+                p.to_zone,
+                p.from_zone,
+                p.family,
+                p.protocol,
+                p.destinations,
+                p.sources,
+                src_ports,
+                (),
+                reply_icmp,
+                established,
+            )
+            remark = "reply of " + p.remarks[0]
+            at = permit_at.get(reverse)  # a permit already lets exactly these packets through
+            at = first_permit + at if at is not None else reply_at.get(reverse)
+            if at is not None:
+                if remark not in rules[at].remarks:
+                    rules[at] = replace(rules[at], remarks=(*rules[at].remarks, remark))
+                continue
+            reply_at[reverse] = len(rules)
             rules.append(
                 Rule(
                     name=_rule_name(len(rules) + 1),
@@ -409,7 +469,7 @@ def compile_enforcement_point(
                     src_ports=src_ports,
                     icmp_type=reply_icmp,
                     established=established,
-                    remarks=("reply of " + p.remarks[0],),
+                    remarks=(remark,),
                     src_label=p.dst_label,
                     dst_label=p.src_label,
                 )

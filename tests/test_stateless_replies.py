@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from segcfg.compile import compile_site
@@ -96,3 +97,72 @@ def test_replies_are_tcp_established_udp_source_ports_and_echo_replies(tmp_path:
     report = validate_running(build_intent(loaded, TODAY), ep, parsed)
     assert not report.violations, report.violations[:3]
     assert not report.not_checked, report.not_checked[:3]
+
+
+def _reciprocal_site(tmp_path: Path, platform: str) -> Path:
+    """A monitor and its central station, each profile naming the other (found in review: the
+    same packets were permitted twice, and validate reported segcfg's own output as shadowed)."""
+    (tmp_path / "profiles").mkdir()
+
+    def comm(initiator: str, peer: str, services: list[str]) -> dict[str, object]:
+        return {
+            "initiator": initiator,
+            "peer": peer,
+            "services": services,
+            "why": "test",
+            "source": "typical",
+        }
+
+    profiles = {
+        "mon": [comm("device", "class:cst", ["tcp/8443", "icmp/8"])],
+        "cst": [comm("peer", "class:mon", ["tcp/8443"]), comm("device", "class:mon", ["icmp/0"])],
+    }
+    for cls, comms in profiles.items():
+        data = {"class": cls, "manufacturer": "vendor-b", "communications": comms}
+        (tmp_path / "profiles" / f"{cls}.yaml").write_text(yaml.safe_dump(data))
+    site = {
+        "site": "reciprocal",
+        "profile_dirs": ["profiles"],
+        "zones": [
+            {"name": "mon", "kind": "clinical", "networks": ["198.18.20.0/24"]},
+            {"name": "cst", "kind": "clinical", "networks": ["198.18.21.0/24"]},
+        ],
+        "devices": [
+            {"name": "m1", "class": "mon", "address": "198.18.20.11", "zone": "mon"},
+            {"name": "c1", "class": "cst", "address": "198.18.21.10", "zone": "cst"},
+        ],
+        "enforcement_points": [
+            {
+                "name": "fw",
+                "platform": platform,
+                "interfaces": [
+                    {"name": "Vlan20", "zone": "mon"},
+                    {"name": "Vlan21", "zone": "cst"},
+                ],
+            }
+        ],
+    }
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(site))
+    return tmp_path
+
+
+@pytest.mark.parametrize("platform", ["cisco-ios", "nftables"])
+def test_requirements_asking_for_the_same_packets_give_one_rule(
+    tmp_path: Path, platform: str
+) -> None:
+    loaded = load_site(_reciprocal_site(tmp_path, platform))
+    (rs,) = compile_site(loaded, TODAY)
+    tcp = [r for r in rs.rules if r.protocol == "tcp" and r.section == "permit"]
+    assert len(tcp) == 1
+    assert [m.split(" (")[0] for m in tcp[0].remarks] == [
+        "cst communications[0]",
+        "mon communications[0]",
+    ]
+    echo_replies = [r for r in rs.rules if r.protocol == "icmp" and r.icmp_type == 0]
+    assert len(echo_replies) == 1  # cst's own icmp/0 permit, which is also mon's echo reply
+    text = render_ruleset(rs)
+    parsed = parser_for(platform)(text, "fw")
+    report = validate_running(
+        build_intent(loaded, TODAY), loaded.site.enforcement_points[0], parsed
+    )
+    assert not report.violations, report.violations[:3]
