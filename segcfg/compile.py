@@ -45,6 +45,7 @@ from segcfg.ir import (
     RuleSet,
 )
 from segcfg.load import LoadedSite
+from segcfg.model.common import icmp_in_family
 from segcfg.model.site import EnforcementPoint, IPNetwork, ZoneKind
 from segcfg.platforms import Capabilities, capabilities
 from segcfg.resolve import Endpoint, Resolver
@@ -306,12 +307,12 @@ def compile_enforcement_point(
         src_fams, dst_fams = f.src.families, f.dst.families
         proto: str = f.service.protocol
         for fam in src_fams if src_fams == dst_fams else src_fams & dst_fams:
-            if proto == "icmp" and fam == 6:
-                fam_proto = "icmpv6"
-            elif proto == "icmpv6" and fam == 4:
-                fam_proto = "icmp"
-            else:
-                fam_proto = proto
+            fam_proto = proto
+            if proto == "icmp" or proto == "icmpv6":
+                carried = icmp_in_family(proto, f.service.low, f.service.high, fam)
+                if carried is None:
+                    continue  # an ICMP type with no equivalent in this family
+                fam_proto = carried[0]
             groups[(f.src.zone, f.dst.zone, f.provenance.requirement, fam_proto, fam)].append(f)
     permits: list[Rule] = []
     permit_at: dict[_Match, int] = {}  # a permit's match -> its index in permits
@@ -341,8 +342,14 @@ def compile_enforcement_point(
         if proto == "tcp" or proto == "udp":
             ports = {(f.service.low, f.service.high) for f in flows}
             variants = [(merge_ports(ports) if len(ports) > 1 else tuple(ports), None)]
-        elif proto in ("icmp", "icmpv6") and all(f.service.low == f.service.high for f in flows):
-            variants = [((), t) for t in sorted({f.service.low for f in flows})]
+        elif proto == "icmp" or proto == "icmpv6":
+            types: set[int | None] = set()
+            for f in flows:
+                here = icmp_in_family(f.service.protocol, f.service.low, f.service.high, fam)
+                types.add(here[1] if here is not None and here[1] == here[2] else None)
+            # One rule per type when each flow names one, else one for every type.
+            typed = sorted(t for t in types if t is not None)
+            variants = [((), None)] if None in types else [((), t) for t in typed]
         else:
             variants = [((), None)]
         for dst_ports, icmp_type in variants:

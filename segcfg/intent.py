@@ -12,7 +12,7 @@ from operator import attrgetter
 from segcfg.errors import Location
 from segcfg.gcpause import without_gc
 from segcfg.load import LoadedSite
-from segcfg.model.common import Service
+from segcfg.model.common import Service, icmp_in_family
 from segcfg.model.site import ZoneKind
 from segcfg.resolve import Endpoint, Resolver
 
@@ -115,19 +115,40 @@ class Intent:
 
         Slow and obvious on purpose: compiled rule sets and real firewalls are judged by it.
         """
+        return self.flow_for(from_zone, to_zone, src, dst, protocol, port, icmp_type) is not None
+
+    def flow_for(
+        self,
+        from_zone: str,
+        to_zone: str,
+        src: IPv4Address | IPv6Address,
+        dst: IPv4Address | IPv6Address,
+        protocol: str,
+        port: int,
+        icmp_type: int | None = None,
+    ) -> Flow | None:
+        """The first flow that asks for this new connection (ICMP services as the packet's
+        address family carries them), or None."""
         for f in self.flows:
             if f.src.zone != from_zone or f.dst.zone != to_zone:
                 continue
             svc = f.service
-            if svc.protocol != protocol:
+            proto: str = svc.protocol
+            low, high = svc.low, svc.high
+            if proto == "icmp" or proto == "icmpv6":
+                carried = icmp_in_family(proto, low, high, src.version)
+                if carried is None:
+                    continue
+                proto, low, high = carried
+            if proto != protocol:
                 continue
-            if protocol in ("tcp", "udp") and not svc.low <= port <= svc.high:
+            if protocol in ("tcp", "udp") and not low <= port <= high:
                 continue
-            if protocol in ("icmp", "icmpv6") and svc.low == svc.high and icmp_type != svc.low:
+            if protocol in ("icmp", "icmpv6") and low == high and icmp_type != low:
                 continue
             if any(src in n for n in f.src.networks) and any(dst in n for n in f.dst.networks):
-                return True
-        return False
+                return f
+        return None
 
 
 @without_gc

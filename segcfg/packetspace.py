@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from segcfg.ir import PortRange, Rule
+from segcfg.model.common import icmp_in_family
 
 PROTOCOLS = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "icmpv6": 58}
 PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
@@ -318,9 +319,14 @@ class PacketSpace:
         return shape
 
     def service(self, protocol: str, low: int, high: int) -> Set:
+        """The packets of a service in this address family (ICMP as the family carries it:
+        :func:`icmp_in_family`; nothing when the type has no equivalent here)."""
+        if protocol == "icmp" or protocol == "icmpv6":
+            carried = icmp_in_family(protocol, low, high, self.family)
+            if carried is None:
+                return self.false
+            protocol, low, high = carried
         number = PROTOCOLS[protocol]
-        if protocol == "icmp" and self.family == 6:
-            number = PROTOCOLS["icmpv6"]
         out = self.valid & self.protocol(number)
         if protocol in ("tcp", "udp"):
             out &= self.port_range("dp", low, high)

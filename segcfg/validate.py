@@ -15,6 +15,7 @@ from typing import Literal
 from segcfg.gcpause import without_gc
 from segcfg.intent import CLINICAL_KINDS, UNTRUSTED_KINDS, Flow, Intent, decoy_endpoints
 from segcfg.ir import ANY_ZONE, Rule, RuleSet
+from segcfg.model.common import icmp_in_family
 from segcfg.model.site import EnforcementPoint, ZoneKind
 from segcfg.packetspace import PacketSpace, Set, Witness
 from segcfg.parsed import Binding, Filter, ParsedConfig, ParsedRule
@@ -457,18 +458,21 @@ def _wanted(ps: PacketSpace, forward: list[Flow], backward: list[Flow]) -> Set:
     for f in backward:
         svc = f.service
         # The reply of a flow goes from its destination to its source.
-        if svc.protocol == "udp" or (
-            svc.protocol == "icmp" and (svc.low == svc.high == 8 or svc.low != svc.high)
-        ):
+        if svc.protocol == "udp":
             back.setdefault((svc.protocol, svc.low, svc.high), []).append((f.dst, f.src))
+        elif svc.protocol in ("icmp", "icmpv6"):
+            carried = icmp_in_family(svc.protocol, svc.low, svc.high, ps.family)
+            # echo requests, or every type: the reply is an echo reply, nothing more
+            if carried is not None and (carried[1] != carried[2] or carried[1] in (8, 128)):
+                back.setdefault(("icmp", 0, 0), []).append((f.dst, f.src))
     wanted = ps.false
     for (protocol, low, high), pairs in fwd.items():
         wanted |= _products_set(ps, pairs) & ps.service(protocol, low, high)
     for (protocol, low, high), pairs in back.items():
         if protocol == "udp":
             reply = ps.protocol(17) & ps.port_range("sp", low, high)
-        else:  # echo requests, or every type: the reply is an echo reply, nothing more
-            reply = ps.service("icmp", 0, 0)
+        else:
+            reply = ps.service("icmp", 0, 0)  # an echo reply in this family
         wanted |= _products_set(ps, pairs) & reply
     return wanted
 

@@ -17,7 +17,7 @@ from segcfg.errors import Diagnostic, InputError, Location, SegcfgError, Severit
 from segcfg.evaluate import Packet, decide
 from segcfg.intent import build_intent
 from segcfg.load import LoadedSite, display_path, load_site
-from segcfg.model.common import parse_service
+from segcfg.model.common import icmp_in_family, parse_service
 from segcfg.model.site import EnforcementPoint, ZoneKind
 from segcfg.packetspace import PROTOCOLS, PacketSpace, Witness
 from segcfg.parsed import ParsedConfig
@@ -162,26 +162,28 @@ def check_flow(
     s_name, s_ip, s_zone = _endpoint(loaded, src)
     d_name, d_ip, d_zone = _endpoint(loaded, dst)
     proto, port = svc["protocol"], svc["low"]
-    icmp_type = (
-        8
-        if proto in ("icmp", "icmpv6") and svc["low"] == 0
-        else (svc["low"] if proto in ("icmp", "icmpv6") else None)
-    )
+    icmp_type: int | None = None
+    if proto in ("icmp", "icmpv6"):
+        # The packet asked about: 'icmp' alone is an echo request; 'icmp/0' is type 0. It is
+        # carried in the endpoints' family (icmp/8 between IPv6 hosts is ICMPv6 echo, 128).
+        asked = svc["low"] if (svc["low"], svc["high"]) != (0, 255) else 8
+        if proto == "icmpv6" and (svc["low"], svc["high"]) == (0, 255):
+            asked = 128
+        carried = icmp_in_family(proto, asked, asked, s_ip.version)
+        if carried is None:
+            raise InputError(
+                Diagnostic(
+                    Location("<command line>"),
+                    Severity.ERROR,
+                    f"{service}: ICMP type {asked} has no equivalent in IPv{s_ip.version}",
+                    "bad-service",
+                )
+            )
+        proto, icmp_type = carried[0], carried[1]
     intent = build_intent(loaded, when)
-    allowed = intent.permits(s_zone, d_zone, s_ip, d_ip, proto, port, icmp_type)
-    why = next(
-        (
-            f.provenance.requirement
-            for f in intent.flows
-            if f.src.zone == s_zone
-            and f.dst.zone == d_zone
-            and any(s_ip in n for n in f.src.networks)
-            and any(d_ip in n for n in f.dst.networks)
-            and f.service.protocol == proto
-            and (proto not in ("tcp", "udp") or f.service.low <= port <= f.service.high)
-        ),
-        None,
-    )
+    flow = intent.flow_for(s_zone, d_zone, s_ip, d_ip, proto, port, icmp_type)
+    allowed = flow is not None
+    why = flow.provenance.requirement if flow is not None else None
     typer.echo(f"{s_name} ({s_ip}, {s_zone}) -> {d_name} ({d_ip}, {d_zone}) {service}")
     typer.echo(f"  intent: {'allowed by ' + why if allowed and why else 'not allowed'}")
     blocked = not allowed

@@ -140,6 +140,24 @@ class Service(Frozen):
         return self.protocol == other.protocol and self.low <= other.high and other.low <= self.high
 
 
+# Echo request and reply, the ICMP types with an equivalent in the other address family.
+_ECHO_ACROSS = {("icmp", 8): 128, ("icmp", 0): 129, ("icmpv6", 128): 8, ("icmpv6", 129): 0}
+
+
+def icmp_in_family(protocol: str, low: int, high: int, family: int) -> tuple[str, int, int] | None:
+    """An ICMP service (``icmp``/``icmpv6``, type ``low``, or every type when ``(0, 255)``) as
+    an address family carries it: every type stays every type, echo request and reply become
+    their counterparts (8 <-> 128, 0 <-> 129), and any other type has no equivalent (None).
+    A profile's ``icmp/8`` thus allows ping6 on a dual-stack device, never ICMPv6 type 8."""
+    native = "icmp" if family == 4 else "icmpv6"
+    if protocol == native:
+        return protocol, low, high
+    if (low, high) == (0, 255):
+        return native, 0, 255
+    other = _ECHO_ACROSS.get((protocol, low))
+    return None if other is None or low != high else (native, other, other)
+
+
 def _is_number(text: str) -> bool:
     """ASCII digits only: str.isdigit() also takes other scripts' digits ('٤٤٣')."""
     return text.isascii() and text.isdigit()
