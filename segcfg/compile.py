@@ -24,6 +24,7 @@ import netaddr
 
 from segcfg.addressing import addressing_errors
 from segcfg.errors import CapabilityError, Diagnostic, Location, SegcfgError, Severity
+from segcfg.gateway import gateway_errors
 from segcfg.gcpause import without_gc
 from segcfg.intent import (
     CLINICAL_KINDS,
@@ -155,19 +156,28 @@ def compile_site(
 ) -> list[RuleSet]:
     """Rule sets for every enforcement point of the site, or those named in ``only``
     (``platform`` overrides each one's). A site whose address model is broken (overlapping
-    zones, a host outside its zone) is refused: every guarantee is checked on zones."""
-    broken = addressing_errors(loaded)
+    zones, a host outside its zone) is refused: every guarantee is checked on zones; so is
+    one with vendor pools but no MFA gateway in a remote-access zone."""
+    broken = addressing_errors(loaded) + gateway_errors(loaded)
     if broken:
         raise SegcfgError(broken)
     intent = build_intent(loaded, today)
     refuse_unsafe(intent)
     problems: list[_Problem] = []
     out: list[RuleSet] = []
+    # Zones an IPv6-capable point guards: an IPv4-only point may reach their IPv6 networks.
+    v6_guarded = {
+        f.zone
+        for ep in loaded.site.enforcement_points
+        if capabilities(platform or ep.platform).ipv6
+        for f in ep.interfaces
+        if f.zone is not None
+    }
     for i, ep in enumerate(loaded.site.enforcement_points):
         if only is not None and ep.name not in only:
             continue
         caps = capabilities(platform or ep.platform)
-        ruleset, probs = compile_enforcement_point(loaded, intent, ep, i, caps)
+        ruleset, probs = compile_enforcement_point(loaded, intent, ep, i, caps, v6_guarded)
         problems.extend(probs)
         out.append(ruleset)
     if problems:
@@ -193,7 +203,12 @@ _Match = tuple[
 
 
 def compile_enforcement_point(
-    loaded: LoadedSite, intent: Intent, ep: EnforcementPoint, index: int, caps: Capabilities
+    loaded: LoadedSite,
+    intent: Intent,
+    ep: EnforcementPoint,
+    index: int,
+    caps: Capabilities,
+    v6_guarded: Collection[str] = (),
 ) -> tuple[RuleSet, list[_Problem]]:
     r: Resolver = intent.resolver
     attached = {z: f.name for f in ep.interfaces for z in f.zones()}
@@ -220,6 +235,20 @@ def compile_enforcement_point(
                         f"{ep.name} ({caps.name}) guards zone {z}, which has IPv6 networks; "
                         f"{caps.name} output has no IPv6 filtering here, so IPv6 would pass "
                         "unfiltered",
+                        "capability-ipv6",
+                    )
+                )
+        # A zone only reached from here must have its IPv6 guarded by another point (found in
+        # review: the DECOY and REMOTE-ACCESS denies of an unguarded dual-stack clinical zone
+        # were left out of an iptables file without a word).
+        for z in sorted(set(attached) - guarded - set(v6_guarded)):
+            if any(n.version == 6 for n in r.zones[z].networks):
+                problems.append(
+                    _Problem(
+                        where,
+                        f"{ep.name} ({caps.name}) reaches zone {z}, which has IPv6 networks "
+                        "that no IPv6-capable enforcement point guards; IPv6 toward it would "
+                        "pass unfiltered",
                         "capability-ipv6",
                     )
                 )
@@ -252,10 +281,15 @@ def compile_enforcement_point(
     clinical_zones = [z for z in zones_sorted if r.zone_kind(z) in CLINICAL_KINDS]
     # 1. SCAN-SWEEP
     scanner_refs = loaded.site.policy.scanner_sources
-    scanners = (
-        r.resolve_all(scanner_refs)
-        if scanner_refs
-        else tuple(r.zone_endpoint(z) for z in loaded.site.zones if z.kind is ZoneKind.SCANNER)
+    # The named scanner sources and, always, every scanner zone (found in review: naming one
+    # scanner host left the rest of its zone to the default deny, not logged as SCAN-SWEEP).
+    scanners = tuple(
+        dict.fromkeys(
+            (
+                *r.resolve_all(scanner_refs),
+                *(r.zone_endpoint(z) for z in loaded.site.zones if z.kind is ZoneKind.SCANNER),
+            )
+        )
     )
     for sc in scanners:
         if sc.zone not in attached:

@@ -345,6 +345,31 @@ class GuaranteeChecker:
                         "9.M.E",
                     )
                 )
+            if purpose != "vendor-support":
+                # Only the services of the profile's vendor_support, never as a management
+                # source or through an exception (found in review).
+                out.append(
+                    Violation(
+                        flow,
+                        "vendor-undeclared-service",
+                        f"vendor pool {src.zone} would reach {dst} on {svc} as {purpose}; a "
+                        "vendor pool reaches devices only on their profile's vendor_support "
+                        "services",
+                        "9.M.C",
+                    )
+                )
+        if dst_kind is ZoneKind.VENDOR_REMOTE and src.kind == "device":
+            pool_maker = self.r.zones[dst.zone].manufacturer
+            if src.manufacturer != pool_maker:
+                out.append(
+                    Violation(
+                        flow,
+                        "vendor-cross-manufacturer",
+                        f"{src} ({src.manufacturer}) would talk to vendor pool {dst.zone} "
+                        f"({pool_maker}) on {svc}; a pool never meets another vendor's devices",
+                        "9.M.E",
+                    )
+                )
         if src_kind in UNTRUSTED_KINDS and src.kind == "zone" and dst_kind is ZoneKind.CLINICAL:
             out.append(
                 Violation(

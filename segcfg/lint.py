@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from segcfg.addressing import addressing_errors
 from segcfg.errors import Diagnostic, Location, Severity
+from segcfg.gateway import gateway_errors
 from segcfg.gcpause import without_gc
 from segcfg.intent import build_intent, decoy_endpoints
 from segcfg.load import LoadedSite
@@ -181,17 +182,8 @@ def lint_site(loaded: LoadedSite, today: date) -> LintReport:
                 "9.M.E",
             )
 
-    # Vendor pools need the MFA gateway.
-    for i, z in enumerate(site.zones):
-        if z.kind is ZoneKind.VENDOR_REMOTE and site.policy.remote_access_gateway is None:
-            add(
-                loaded.where("zones", i),
-                Severity.ERROR,
-                f"vendor pool {z.name} exists but policy.remote_access_gateway (the MFA "
-                "gateway) is not declared",
-                "no-mfa-gateway",
-                "9.M.C",
-            )
+    # Vendor pools need the MFA gateway, in a remote-access zone (compile refuses too).
+    out.extend(gateway_errors(loaded))
 
     # Clinical zones without an enforcement point.
     guarded = {f.zone for ep in site.enforcement_points for f in ep.interfaces if f.zone}

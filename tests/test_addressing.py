@@ -1,4 +1,5 @@
-"""Compile refuses a site whose address model is broken, as lint reports it.
+"""Compile refuses a site whose address model is broken, or whose vendor access bypasses the
+MFA gateway, as lint reports it.
 
 Every guarantee is checked on zones and enforced on addresses; they agree only when each
 address belongs to the zone it is declared in. These cases compiled before: a host declared as
@@ -40,6 +41,24 @@ CASES = {
         "device pump-0001 has the address 198.18.10.11 of host decoy-inf; one address is one "
         "host or device (a host may have several roles)",
     ),
+    # Guarantee 3 (found in review): vendor permits compiled without an MFA gateway, or with
+    # a gateway outside a remote-access zone, or with a pool as a management source.
+    "vendor-pools-without-a-gateway": (
+        "  remote_access_gateway: host:ra-gw\n",
+        "",
+        "vendor pool vendor-b-pool exists but policy.remote_access_gateway (the MFA gateway) is "
+        "not declared",
+    ),
+    "gateway-outside-a-remote-access-zone": (
+        "remote_access_gateway: host:ra-gw",
+        "remote_access_gateway: host:jump-01",
+        "the MFA gateway host:jump-01 is jump-01 in zone management, not in a remote_access zone",
+    ),
+    "vendor-pool-as-a-management-source": (
+        "management_sources: [host:jump-01]",
+        "management_sources: [host:jump-01, zone:vendor-b-pool]",
+        "management[0]: vendor pool vendor-b-pool would reach",
+    ),
     "overlapping-zones": (
         "networks: [198.19.0.0/17]",
         "networks: [198.19.0.0/17, 198.18.90.0/29]",
@@ -67,11 +86,12 @@ def test_compile_refuses_what_lint_reports(case: str, tmp_path: Path) -> None:
         )
         assert proc.returncode == code, (command, proc.stdout, proc.stderr)
         found = re.findall(
-            r"^site/site\.yaml:\d+:\d+: error: (.+) "
-            r"\[(?:outside-zone|overlapping-zones|duplicate-address)\]$",
+            r"^\S+:\d+:\d+: error: (.+?)(?: \(HICP [0-9.A-Z]+\))? "
+            r"\[(?:outside-zone|overlapping-zones|duplicate-address|no-mfa-gateway|"
+            r"mfa-gateway-zone|vendor-undeclared-service)\]$",
             proc.stdout + proc.stderr,
             re.MULTILINE,
         )
-        assert message in found, (command, proc.stdout, proc.stderr)
+        assert any(message in m for m in found), (command, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr
     assert not out.exists(), "nothing may be written when the compiler refuses"

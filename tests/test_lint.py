@@ -464,9 +464,10 @@ def test_vendor_cross_manufacturer(tmp_path: Path) -> None:
         at="{",
     )
     assert "vendor-a-pool" in d.message and "bdev-01" in d.message
-    # Its own manufacturer's devices: fine.
-    clean = site(tmp_path / "clean", "class:pump")
-    assert_clean(lint(clean), "vendor-cross-manufacturer")
+    # Its own manufacturer's devices: not cross-manufacturer, but an exception is not how a
+    # pool reaches devices: only their profile's vendor_support services (guarantee 3).
+    own = lint(site(tmp_path / "own", "class:pump"))
+    assert {d.code for d in own.diagnostics} == {"vendor-undeclared-service"}, dump(own)
 
 
 def test_vendor_pool_toward_a_host_is_cross_manufacturer(tmp_path: Path) -> None:
@@ -608,12 +609,24 @@ def test_remote_access_ports_come_from_policy(tmp_path: Path) -> None:
     assert_finding(
         lint(bad), "remote-access-port", Severity.ERROR, profile_file(bad), "role:x", "{"
     )
+    # The site's ports add to the defaults: tcp/22 stays a remote-access port.
+    default = write_site(
+        tmp_path / "default",
+        hosts=HOSTS + RA_HOST,
+        policy=policy,
+        profiles={
+            "pump": profile(communications=TO_PUMP_SERVER + comm("peer", "role:x", "tcp/22"))
+        },
+    )
+    assert_finding(
+        lint(default), "remote-access-port", Severity.ERROR, profile_file(default), "role:x", "{"
+    )
     clean = write_site(
         tmp_path / "clean",
         hosts=HOSTS + RA_HOST,
         policy=policy,
         profiles={
-            "pump": profile(communications=TO_PUMP_SERVER + comm("peer", "role:x", "tcp/22"))
+            "pump": profile(communications=TO_PUMP_SERVER + comm("peer", "role:x", "tcp/8443"))
         },
     )
     assert_clean(lint(clean), "remote-access-port")

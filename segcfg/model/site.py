@@ -244,9 +244,22 @@ class Policy(Frozen):
         default_factory=lambda: tuple(
             Service.model_validate(parse_service(s)) for s in DEFAULT_REMOTE_ACCESS_PORTS
         ),
-        description="ports whose use toward clinical zones is denied and logged (REMOTE-ACCESS)",
+        description="ports whose use toward clinical zones is denied and logged (REMOTE-ACCESS); "
+        "added to the defaults (FTP, SSH, Telnet, RDP, VNC, TeamViewer), which always apply",
     )
     exceptions: tuple[PolicyException, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _remote_access_floor(cls, data: Any) -> Any:
+        """The site's list adds to the defaults and never removes one (found in review: an
+        empty list dropped every REMOTE-ACCESS deny and the guarantee's check). Appended, so
+        a bad entry of the site's list keeps its index for the error's location."""
+        if isinstance(data, dict) and isinstance(data.get("remote_access_ports"), list | tuple):
+            given = list(data["remote_access_ports"])
+            extra = [p for p in DEFAULT_REMOTE_ACCESS_PORTS if p not in given]
+            data = {**data, "remote_access_ports": [*given, *extra]}
+        return data
 
 
 class Site(Frozen):
