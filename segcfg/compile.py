@@ -165,11 +165,16 @@ def compile_site(
     refuse_unsafe(intent)
     problems: list[_Problem] = []
     out: list[RuleSet] = []
+
     # Zones an IPv6-capable point guards: an IPv4-only point may reach their IPv6 networks.
+    # ``platform`` re-targets the points compiled here; the others keep their own platforms.
+    def platform_of(ep: EnforcementPoint) -> str:
+        return platform if platform and (only is None or ep.name in only) else ep.platform
+
     v6_guarded = {
         f.zone
         for ep in loaded.site.enforcement_points
-        if capabilities(platform or ep.platform).ipv6
+        if capabilities(platform_of(ep)).ipv6
         for f in ep.interfaces
         if f.zone is not None
     }
