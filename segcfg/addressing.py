@@ -1,5 +1,5 @@
 """The address model every guarantee stands on: each address belongs to exactly one zone,
-and one host or device.
+and a decoy's address to the decoy alone.
 
 The guarantees are checked on zones (a scanner zone never reaches a clinical zone, a vendor pool
 only its manufacturer's devices), and the compiled rules match addresses. Both agree only if no
@@ -15,14 +15,16 @@ from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv6Address
 
 from segcfg.errors import Diagnostic, Location, Severity
+from segcfg.intent import decoy_endpoints
 from segcfg.load import LoadedSite
 from segcfg.model.site import Zone, ZoneKind
+from segcfg.resolve import Resolver
 
 
 def addressing_errors(loaded: LoadedSite) -> list[Diagnostic]:
     """Overlapping zone networks, hosts or devices outside the zone they are declared in (for
-    the internet zone, which has no networks: inside another zone's networks), and addresses
-    declared twice (a decoy on a device's address would deny what the device needs)."""
+    the internet zone, which has no networks: inside another zone's networks), and a decoy's
+    address declared again for something else (its DECOY deny would block what that needs)."""
     site = loaded.site
     out: list[Diagnostic] = []
     nets = [(n, zi, ni) for zi, z in enumerate(site.zones) for ni, n in enumerate(z.networks)]
@@ -79,29 +81,35 @@ def addressing_errors(loaded: LoadedSite) -> list[Diagnostic]:
                 )
             )
 
-    owner: dict[IPv4Address | IPv6Address, str] = {}
-
-    def once(kind: str, name: str, addr: IPv4Address | IPv6Address, where: Location) -> None:
-        first = owner.setdefault(addr, f"{kind} {name}")
-        if first != f"{kind} {name}":
-            out.append(
-                Diagnostic(
-                    where,
-                    Severity.ERROR,
-                    f"{kind} {name} has the address {addr} of {first}; one address is one "
-                    "host or device (a host may have several roles)",
-                    "duplicate-address",
-                )
-            )
-
+    owner: dict[IPv4Address | IPv6Address, tuple[str, str]] = {}
+    shared: list[tuple[str, str, IPv4Address | IPv6Address, tuple[str, str], Location]] = []
     for i, h in enumerate(site.hosts):
         where = loaded.where("hosts", i, "address")
         check("host", h.name, h.address, h.zone, where)
-        once("host", h.name, h.address, where)
+        first = owner.setdefault(h.address, ("host", h.name))
+        if first != ("host", h.name):
+            shared.append(("host", h.name, h.address, first, where))
     for d in site.devices:
         where = loaded.device_where(d.name)
         check("device", d.name, d.address, d.zone, where)
-        once("device", d.name, d.address, where)
+        first = owner.setdefault(d.address, ("device", d.name))
+        if first != ("device", d.name):
+            shared.append(("device", d.name, d.address, first, where))
+    if shared:
+        # Two names for one address are harmless (a device also listed as a host), except
+        # when one is a decoy: its DECOY deny would block what the other needs.
+        decoys = {(e.kind, e.name) for e in decoy_endpoints(Resolver(loaded))}
+        for kind, name, addr, first, where in shared:
+            if (kind, name) in decoys or first in decoys:
+                out.append(
+                    Diagnostic(
+                        where,
+                        Severity.ERROR,
+                        f"{kind} {name} has the address {addr} of {first[0]} {first[1]}; a "
+                        "decoy shares its address with nothing",
+                        "duplicate-address",
+                    )
+                )
     return out
 
 

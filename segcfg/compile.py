@@ -246,7 +246,10 @@ def compile_enforcement_point(
         # A zone only reached from here must have its IPv6 guarded by another point (found in
         # review: the DECOY and REMOTE-ACCESS denies of an unguarded dual-stack clinical zone
         # were left out of an iptables file without a word).
+        decoy_zones = {d.zone for d in decoy_endpoints(r)}
         for z in sorted(set(attached) - guarded - set(v6_guarded)):
+            if r.zone_kind(z) not in CLINICAL_KINDS and z not in decoy_zones:
+                continue  # no guarantee needs its IPv6 filtered here (a corporate zone)
             if any(n.version == 6 for n in r.zones[z].networks):
                 problems.append(
                     _Problem(

@@ -33,6 +33,8 @@ def gateway_errors(loaded: LoadedSite, r: Resolver | None = None) -> list[Diagno
                 )
         return out
     kinds = {z.name: z.kind for z in site.zones}
+    if ZoneKind.VENDOR_REMOTE not in kinds.values():
+        return out  # no vendor pools: the gateway guards nothing segcfg compiles
     for ep in (r or Resolver(loaded)).resolve(gateway):
         if kinds.get(ep.zone) is not ZoneKind.REMOTE_ACCESS:
             out.append(

@@ -3,6 +3,7 @@ plus the guarantee check every flow must pass before anything may be compiled.""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,7 +14,7 @@ from segcfg.errors import Location
 from segcfg.gcpause import without_gc
 from segcfg.load import LoadedSite
 from segcfg.model.common import Service, icmp_in_family
-from segcfg.model.site import ZoneKind
+from segcfg.model.site import IPNetwork, ZoneKind
 from segcfg.resolve import Endpoint, Resolver
 
 CLINICAL_KINDS = (ZoneKind.CLINICAL, ZoneKind.CLINICAL_SERVERS)
@@ -101,6 +102,10 @@ class Intent:
     expired: list[tuple[Location, str]]
     resolver: Resolver
 
+    @functools.cached_property
+    def decoy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(n for d in decoy_endpoints(self.resolver) for n in d.networks)
+
     def permits(
         self,
         from_zone: str,
@@ -128,7 +133,10 @@ class Intent:
         icmp_type: int | None = None,
     ) -> Flow | None:
         """The first flow that asks for this new connection (ICMP services as the packet's
-        address family carries them), or None."""
+        address family carries them), or None. Nothing reaches a decoy (guarantee 6): a flow
+        toward a whole zone does not cover the decoys in it, which every point denies first."""
+        if any(dst in n for n in self.decoy_networks):
+            return None
         for f in self.flows:
             if f.src.zone != from_zone or f.dst.zone != to_zone:
                 continue

@@ -274,17 +274,25 @@ def validate_running(
             "d", [n for z in site.zones if z.kind is ZoneKind.CLINICAL for n in z.networks]
         )
 
+        # Nothing reaches a decoy (guarantee 6): a flow toward a whole zone does not cover the
+        # decoys in it, which the compiler denies first.
+        to_decoys = ps.false
+        for dset in dst_of.values():
+            to_decoys |= dset
+
         def wanted_from(
             forward: list[Flow],
             backward: list[Flow],
             ps: PacketSpace = ps,
             no_reply: Set = no_reply,
+            to_decoys: Set = to_decoys,
         ) -> Set:
             """What the intent allows for these flows (new connections; on stateless filters
             also the replies of the ``backward`` flows, which they must let through)."""
             if parsed.stateful or not backward:
-                return _wanted(ps, forward, [])
-            return _wanted(ps, forward, []) | (_wanted(ps, [], backward) & ~no_reply)
+                return _wanted(ps, forward, []) & ~to_decoys
+            both = _wanted(ps, forward, []) | (_wanted(ps, [], backward) & ~no_reply)
+            return both & ~to_decoys
 
         def wanted_between(a: str, b: str) -> Set:
             return wanted_from(flows_by_pair.get((a, b), []), flows_by_pair.get((b, a), []))

@@ -38,8 +38,8 @@ CASES = {
     "decoy-on-a-device-address": (
         "{name: decoy-inf, address: 198.18.10.250,",
         "{name: decoy-inf, address: 198.18.10.11,",
-        "device pump-0001 has the address 198.18.10.11 of host decoy-inf; one address is one "
-        "host or device (a host may have several roles)",
+        "device pump-0001 has the address 198.18.10.11 of host decoy-inf; a decoy shares its "
+        "address with nothing",
     ),
     # Guarantee 3 (found in review): vendor permits compiled without an MFA gateway, or with
     # a gateway outside a remote-access zone, or with a pool as a management source.

@@ -15,9 +15,12 @@ import pytest
 from segcfg.compile import compile_site
 from segcfg.errors import SegcfgError
 from segcfg.evaluate import Packet, decide
+from segcfg.intent import build_intent
 from segcfg.load import LoadedSite, load_site
+from segcfg.validate import ruleset_as_parsed, validate_running
 
 from .conftest import EXAMPLE, TODAY
+from .test_stateless_replies import _site as _small_site
 
 
 def edited(tmp_path: Path, *changes: tuple[str, str]) -> LoadedSite:
@@ -87,3 +90,65 @@ def test_an_ipv4_only_point_may_not_reach_unguarded_ipv6(tmp_path: Path) -> None
     loaded = edited(tmp_path, ("      - {name: infusion, zone: clin-infusion}\n", ""))
     codes = refused(loaded)
     assert "capability-ipv6" in codes
+
+
+# --- what the fixes above must not refuse, or report (found in a review of them) ----------
+
+
+def test_a_decoy_in_a_maintenance_zone_is_denied_and_the_output_complies(tmp_path: Path) -> None:
+    """Scanners reach the whole maintenance zone, but not a decoy in it: every point denies it
+    first, and the validator and check-flow must expect that."""
+    decoy = "  - {name: decoy-pm, address: 198.18.250.250, zone: pm-bench, roles: [decoy]}\n"
+    loaded = edited(
+        tmp_path,
+        ("devices:\n", decoy + "\ndevices:\n"),
+        ("decoys: [host:decoy-inf]", "decoys: [host:decoy-inf, host:decoy-pm]"),
+    )
+    intent = build_intent(loaded, TODAY)
+    scanner, bench, dec = (ipaddress.ip_address(a) for a in SCAN_BENCH_DECOY)
+    assert intent.permits("vuln-scan", "pm-bench", scanner, bench, "tcp", 22)
+    assert not intent.permits("vuln-scan", "pm-bench", scanner, dec, "tcp", 22)
+    for rs in compile_site(loaded, TODAY):
+        ep = next(e for e in loaded.site.enforcement_points if e.name == rs.enforcement_point)
+        report = validate_running(intent, ep, ruleset_as_parsed(rs))
+        assert not report.violations, (rs.enforcement_point, report.violations[:2])
+
+
+SCAN_BENCH_DECOY = ("198.18.90.5", "198.18.250.10", "198.18.250.250")
+
+
+def test_two_names_for_one_address_compile_unless_one_is_a_decoy(tmp_path: Path) -> None:
+    host = "  - {name: pump-0001-host, address: 198.18.10.11, zone: clin-infusion}\n"
+    loaded = edited(tmp_path, ("devices:\n", host + "\ndevices:\n"))
+    assert compile_site(loaded, TODAY)
+
+
+def test_a_corporate_dual_stack_zone_may_be_reached_by_an_ipv4_only_point(
+    tmp_path: Path,
+) -> None:
+    """Only zones a guarantee needs filtered (clinical, or holding a decoy) must have their
+    IPv6 guarded somewhere; corporate users' IPv6 is not segcfg's to filter."""
+    loaded = edited(
+        tmp_path,
+        ("networks: [198.19.0.0/17]", "networks: [198.19.0.0/17, '2001:db8:99::/48']"),
+        (
+            "      - {name: corp, zone: corp-users}\n",
+            "      - {name: corp, reaches: [corp-users]}\n",
+        ),
+    )
+    assert compile_site(loaded, TODAY)
+
+
+def test_no_vendor_pools_no_gateway_check(tmp_path: Path) -> None:
+    """The gateway guards vendor access; a site without vendor pools is not refused for where
+    its gateway host sits."""
+    site = _small_site(tmp_path)
+    text = (site / "site.yaml").read_text()
+    (site / "site.yaml").write_text(
+        text.replace(
+            "  management_sources:", "  remote_access_gateway: host:jump\n  management_sources:"
+        )
+    )
+    loaded = load_site(site)
+    assert loaded.site.policy.remote_access_gateway is not None
+    assert compile_site(loaded, TODAY)

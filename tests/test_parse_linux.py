@@ -1070,6 +1070,10 @@ def test_ipt_icmp_type_255_is_any_type() -> None:
     pc = ipt("-A FORWARD -p icmp -m icmp --icmp-type 255 -j ACCEPT")
     (rule,) = rules_of(pc)
     assert (rule.protocol, rule.icmp_type) == ("icmp", None)
+    # ip6tables' icmp6 match has no such wildcard: 255 is type 255 there.
+    pc6 = ipt("-A FORWARD -p ipv6-icmp -m icmp6 --icmpv6-type 255 -j ACCEPT")
+    rules6 = rules_of(pc6)
+    assert [(r.protocol, r.icmp_type) for r in rules6] == [("icmpv6", 255)], pc6.unsupported
 
 
 def test_ipt_conntrack() -> None:

@@ -426,7 +426,7 @@ def _icmp(protocol: str | None, option: str, value: str) -> Cond:
     number = icmp_type_number(value, want)
     if number is None:
         raise _Unsupported(f"{option} {value!r}")
-    if number == 255:  # the xt_icmp module reads type 255 as "any" (iptables-save prints any)
+    if number == 255 and want == "icmp":  # xt icmp reads type 255 as "any" (icmp6 does not)
         return Cond(protocols=frozenset({want}))
     return Cond(protocols=frozenset({want}), icmp_types=frozenset({number}))
 
