@@ -395,9 +395,10 @@ def compile_enforcement_point(
         else:
             variants = [((), None)]
         for dst_ports, icmp_type in variants:
-            # Two requirements asking for exactly the same packets (a monitor's profile and
-            # its central station's, each naming the other) give one rule with both remarks:
-            # a second copy could never match and would read as a shadowed line.
+            # Two requirements asking for the same packets (a monitor's profile and its
+            # central station's, each naming the other), or for an ICMP type an earlier permit
+            # of every type covers, give one rule with both remarks: a second rule could never
+            # match and would read as a shadowed line.
             match: _Match = (
                 from_zone,
                 to_zone,
@@ -411,6 +412,8 @@ def compile_enforcement_point(
                 False,
             )
             same = permit_at.get(match)
+            if same is None and icmp_type is not None:  # an earlier permit of every ICMP type
+                same = permit_at.get((*match[:8], None, False))
             if same is not None:
                 if remarks[0] not in permits[same].remarks:
                     permits[same] = replace(permits[same], remarks=permits[same].remarks + remarks)
@@ -497,7 +500,9 @@ def compile_enforcement_point(
                 established,
             )
             remark = "reply of " + p.remarks[0]
-            at = permit_at.get(reverse)  # a permit already lets exactly these packets through
+            at = permit_at.get(reverse)  # a permit already lets these packets through
+            if at is None and reply_icmp is not None:  # ... for every ICMP type
+                at = permit_at.get((*reverse[:8], None, False))
             at = first_permit + at if at is not None else reply_at.get(reverse)
             if at is not None:
                 if remark not in rules[at].remarks:

@@ -166,3 +166,35 @@ def test_requirements_asking_for_the_same_packets_give_one_rule(
         build_intent(loaded, TODAY), loaded.site.enforcement_points[0], parsed
     )
     assert not report.violations, report.violations[:3]
+
+
+@pytest.mark.parametrize("platform", ["cisco-ios", "nftables"])
+def test_an_icmp_type_under_an_earlier_all_icmp_permit_is_not_repeated(
+    tmp_path: Path, platform: str
+) -> None:
+    """Found in review: 'icmp' then 'icmp/8' between the same devices, or IOS echo-reply
+    entries after a reverse all-ICMP permit, were lines that could never match, and validate
+    reported segcfg's own output as shadowed."""
+    site = _reciprocal_site(tmp_path, platform)
+    for cls, other in (("mon", "cst"), ("cst", "mon")):
+        path = site / "profiles" / f"{cls}.yaml"
+        data = yaml.safe_load(path.read_text())
+        data["communications"] = [
+            {"initiator": "device", "peer": f"class:{other}", "services": [svc], "why": "t",
+             "source": "typical"}
+            for svc in ("icmp", "icmp/8")
+        ]  # fmt: skip
+        path.write_text(yaml.safe_dump(data))
+    loaded = load_site(site)
+    (rs,) = compile_site(loaded, TODAY)
+    icmp = [r for r in rs.rules if r.protocol == "icmp"]
+    assert {(r.from_zone, r.to_zone, r.icmp_type) for r in icmp} == {
+        ("mon", "cst", None),
+        ("cst", "mon", None),
+    }
+    assert len(icmp) == 2
+    parsed = parser_for(platform)(render_ruleset(rs), "fw")
+    report = validate_running(
+        build_intent(loaded, TODAY), loaded.site.enforcement_points[0], parsed
+    )
+    assert not report.violations, report.violations[:3]
