@@ -11,13 +11,12 @@ and ``compile`` refuses a site that has any.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv6Address
 
 from segcfg.errors import Diagnostic, Location, Severity
 from segcfg.intent import decoy_endpoints
 from segcfg.load import LoadedSite
-from segcfg.model.site import Zone, ZoneKind
+from segcfg.model.site import ZoneKind
 from segcfg.resolve import Resolver
 
 
@@ -52,15 +51,25 @@ def addressing_errors(loaded: LoadedSite) -> list[Diagnostic]:
     }
     zone_by_name = {z.name: z for z in site.zones}
 
-    def check(
-        kind: str, name: str, addr: IPv4Address | IPv6Address, zone: str, where: Location
-    ) -> None:
+    def holds(zone: str, addr: IPv4Address | IPv6Address) -> bool:
+        version, value = addr.version, int(addr)
+        return any(v == version and lo <= value <= hi for v, lo, hi in spans[zone])
+
+    members: list[tuple[str, str, IPv4Address | IPv6Address, str, Location]] = [
+        ("host", h.name, h.address, h.zone, loaded.where("hosts", i, "address"))
+        for i, h in enumerate(site.hosts)
+    ]
+    members += [
+        ("device", d.name, d.address, d.zone, loaded.device_where(d.name)) for d in site.devices
+    ]
+    owner: dict[IPv4Address | IPv6Address, tuple[str, str]] = {}
+    shared: list[tuple[str, str, IPv4Address | IPv6Address, tuple[str, str], Location]] = []
+    for kind, name, addr, zone, where in members:
         z = zone_by_name.get(zone)
         if z is None:
-            return  # a dangling zone reference is an error of its own (check_site_structure)
-        version, value = addr.version, int(addr)
-        if z.kind is ZoneKind.INTERNET:
-            holder = _holder(site.zones, spans, version, value)
+            pass  # a dangling zone reference is an error of its own (check_site_structure)
+        elif z.kind is ZoneKind.INTERNET:
+            holder = next((o.name for o in site.zones if holds(o.name, addr)), None)
             if holder is not None:
                 out.append(
                     Diagnostic(
@@ -71,7 +80,7 @@ def addressing_errors(loaded: LoadedSite) -> list[Diagnostic]:
                         "outside-zone",
                     )
                 )
-        elif not any(v == version and lo <= value <= hi for v, lo, hi in spans[zone]):
+        elif not holds(zone, addr):
             out.append(
                 Diagnostic(
                     where,
@@ -80,21 +89,9 @@ def addressing_errors(loaded: LoadedSite) -> list[Diagnostic]:
                     "outside-zone",
                 )
             )
-
-    owner: dict[IPv4Address | IPv6Address, tuple[str, str]] = {}
-    shared: list[tuple[str, str, IPv4Address | IPv6Address, tuple[str, str], Location]] = []
-    for i, h in enumerate(site.hosts):
-        where = loaded.where("hosts", i, "address")
-        check("host", h.name, h.address, h.zone, where)
-        first = owner.setdefault(h.address, ("host", h.name))
-        if first != ("host", h.name):
-            shared.append(("host", h.name, h.address, first, where))
-    for d in site.devices:
-        where = loaded.device_where(d.name)
-        check("device", d.name, d.address, d.zone, where)
-        first = owner.setdefault(d.address, ("device", d.name))
-        if first != ("device", d.name):
-            shared.append(("device", d.name, d.address, first, where))
+        first = owner.setdefault(addr, (kind, name))
+        if first != (kind, name):
+            shared.append((kind, name, addr, first, where))
     if shared:
         # Two names for one address are harmless (a device also listed as a host), except
         # when one is a decoy: its DECOY deny would block what the other needs.
@@ -111,13 +108,3 @@ def addressing_errors(loaded: LoadedSite) -> list[Diagnostic]:
                     )
                 )
     return out
-
-
-def _holder(
-    zones: Iterable[Zone], spans: dict[str, list[tuple[int, int, int]]], version: int, value: int
-) -> str | None:
-    """The zone whose networks hold the address, if any."""
-    for z in zones:
-        if any(v == version and lo <= value <= hi for v, lo, hi in spans[z.name]):
-            return z.name
-    return None

@@ -207,6 +207,20 @@ _Match = tuple[
 ]
 
 
+def _covering(at: dict[_Match, int], match: _Match) -> int | None:
+    """Where the earlier rule that lets every packet of ``match`` through is: one with the same
+    match, or for an ICMP type one of every ICMP type."""
+    hit = at.get(match)
+    if hit is None and match[8] is not None:
+        hit = at.get((*match[:8], None, False))
+    return hit
+
+
+def _with_remark(rule: Rule, remark: str) -> Rule:
+    """``rule`` also carrying the remark of a requirement it serves."""
+    return rule if remark in rule.remarks else replace(rule, remarks=(*rule.remarks, remark))
+
+
 def compile_enforcement_point(
     loaded: LoadedSite,
     intent: Intent,
@@ -221,6 +235,7 @@ def compile_enforcement_point(
     where = loaded.where("enforcement_points", index)
     problems: list[_Problem] = []
     zones_sorted = sorted(attached)
+    decoys = decoy_endpoints(r)
 
     for iface in ep.interfaces:
         if not re.fullmatch(caps.iface_re, iface.name):
@@ -246,7 +261,7 @@ def compile_enforcement_point(
         # A zone only reached from here must have its IPv6 guarded by another point (found in
         # review: the DECOY and REMOTE-ACCESS denies of an unguarded dual-stack clinical zone
         # were left out of an iptables file without a word).
-        decoy_zones = {d.zone for d in decoy_endpoints(r)}
+        decoy_zones = {d.zone for d in decoys}
         for z in sorted(set(attached) - guarded - set(v6_guarded)):
             if r.zone_kind(z) not in CLINICAL_KINDS and z not in decoy_zones:
                 continue  # no guarantee needs its IPv6 filtered here (a corporate zone)
@@ -292,12 +307,7 @@ def compile_enforcement_point(
     # The named scanner sources and, always, every scanner zone (found in review: naming one
     # scanner host left the rest of its zone to the default deny, not logged as SCAN-SWEEP).
     scanners = tuple(
-        dict.fromkeys(
-            (
-                *r.resolve_all(scanner_refs),
-                *(r.zone_endpoint(z) for z in loaded.site.zones if z.kind is ZoneKind.SCANNER),
-            )
-        )
+        dict.fromkeys((*r.resolve_all(scanner_refs), *r.zones_of_kind(ZoneKind.SCANNER)))
     )
     for sc in scanners:
         if sc.zone not in attached:
@@ -326,7 +336,7 @@ def compile_enforcement_point(
                     }
                 )
     # 2. DECOY: from any interface.
-    for dec in decoy_endpoints(r):
+    for dec in decoys:
         if dec.zone not in attached:
             continue
         for fam, nets in _family_split(dec.networks).items():
@@ -349,13 +359,10 @@ def compile_enforcement_point(
         src_fams, dst_fams = f.src.families, f.dst.families
         proto: str = f.service.protocol
         for fam in src_fams if src_fams == dst_fams else src_fams & dst_fams:
-            fam_proto = proto
-            if proto == "icmp" or proto == "icmpv6":
-                carried = icmp_in_family(proto, f.service.low, f.service.high, fam)
-                if carried is None:
-                    continue  # an ICMP type with no equivalent in this family
-                fam_proto = carried[0]
-            groups[(f.src.zone, f.dst.zone, f.provenance.requirement, fam_proto, fam)].append(f)
+            carried = icmp_in_family(proto, f.service.low, f.service.high, fam)
+            if carried is None:
+                continue  # an ICMP type with no equivalent in this family
+            groups[(f.src.zone, f.dst.zone, f.provenance.requirement, carried[0], fam)].append(f)
     permits: list[Rule] = []
     permit_at: dict[_Match, int] = {}  # a permit's match -> its index in permits
     # The same endpoint sets recur across requirements (a role's servers, a class's devices):
@@ -411,12 +418,9 @@ def compile_enforcement_point(
                 icmp_type,
                 False,
             )
-            same = permit_at.get(match)
-            if same is None and icmp_type is not None:  # an earlier permit of every ICMP type
-                same = permit_at.get((*match[:8], None, False))
+            same = _covering(permit_at, match)
             if same is not None:
-                if remarks[0] not in permits[same].remarks:
-                    permits[same] = replace(permits[same], remarks=permits[same].remarks + remarks)
+                permits[same] = _with_remark(permits[same], remarks[0])
                 continue
             permit_at[match] = len(permits)
             permits.append(
@@ -500,13 +504,10 @@ def compile_enforcement_point(
                 established,
             )
             remark = "reply of " + p.remarks[0]
-            at = permit_at.get(reverse)  # a permit already lets these packets through
-            if at is None and reply_icmp is not None:  # ... for every ICMP type
-                at = permit_at.get((*reverse[:8], None, False))
+            at = _covering(permit_at, reverse)  # a permit already lets these packets through
             at = first_permit + at if at is not None else reply_at.get(reverse)
             if at is not None:
-                if remark not in rules[at].remarks:
-                    rules[at] = replace(rules[at], remarks=(*rules[at].remarks, remark))
+                rules[at] = _with_remark(rules[at], remark)
                 continue
             reply_at[reverse] = len(rules)
             rules.append(

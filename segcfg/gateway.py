@@ -14,7 +14,7 @@ from segcfg.model.site import ZoneKind
 from segcfg.resolve import Resolver
 
 
-def gateway_errors(loaded: LoadedSite, r: Resolver | None = None) -> list[Diagnostic]:
+def gateway_errors(loaded: LoadedSite) -> list[Diagnostic]:
     site = loaded.site
     gateway = site.policy.remote_access_gateway
     out: list[Diagnostic] = []
@@ -35,7 +35,7 @@ def gateway_errors(loaded: LoadedSite, r: Resolver | None = None) -> list[Diagno
     kinds = {z.name: z.kind for z in site.zones}
     if ZoneKind.VENDOR_REMOTE not in kinds.values():
         return out  # no vendor pools: the gateway guards nothing segcfg compiles
-    for ep in (r or Resolver(loaded)).resolve(gateway):
+    for ep in Resolver(loaded).resolve(gateway):
         if kinds.get(ep.zone) is not ZoneKind.REMOTE_ACCESS:
             out.append(
                 Diagnostic(

@@ -141,13 +141,10 @@ class Intent:
             if f.src.zone != from_zone or f.dst.zone != to_zone:
                 continue
             svc = f.service
-            proto: str = svc.protocol
-            low, high = svc.low, svc.high
-            if proto == "icmp" or proto == "icmpv6":
-                carried = icmp_in_family(proto, low, high, src.version)
-                if carried is None:
-                    continue
-                proto, low, high = carried
+            carried = icmp_in_family(svc.protocol, svc.low, svc.high, src.version)
+            if carried is None:
+                continue
+            proto, low, high = carried
             if proto != protocol:
                 continue
             if protocol in ("tcp", "udp") and not low <= port <= high:
@@ -230,7 +227,7 @@ def build_intent(loaded: LoadedSite, today: date) -> Intent:
         dsts: list[Endpoint] = []
         for to in exc.to:
             if to == "internet":
-                dsts.extend(r.zone_endpoint(z) for z in site.zones if z.kind is ZoneKind.INTERNET)
+                dsts.extend(r.zones_of_kind(ZoneKind.INTERNET))
             else:
                 dsts.extend(r.resolve(to))
         for src in srcs:
@@ -242,12 +239,12 @@ def build_intent(loaded: LoadedSite, today: date) -> Intent:
     scan_from = (
         r.resolve_all(pol.scanner_sources)
         if pol.scanner_sources
-        else tuple(r.zone_endpoint(z) for z in site.zones if z.kind is ZoneKind.SCANNER)
+        else r.zones_of_kind(ZoneKind.SCANNER)
     )
     scan_to = (
         r.resolve_all(pol.scan_allowed)
         if pol.scan_allowed
-        else tuple(r.zone_endpoint(z) for z in site.zones if z.kind is ZoneKind.MAINTENANCE)
+        else r.zones_of_kind(ZoneKind.MAINTENANCE)
     )
     if scan_from and scan_to:
         prov = Provenance(

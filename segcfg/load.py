@@ -624,6 +624,20 @@ def check_site_structure(loaded: LoadedSite, csv_devices: list[Device]) -> list[
                 )
             )
 
+    def attach(ep_name: str, behind: dict[str, str], z: str, iface: str, where: Location) -> None:
+        """Zone ``z`` is behind interface ``iface`` (``behind``: zone -> interface so far)."""
+        need_zone(z, where)
+        if behind.setdefault(z, iface) != iface:
+            diags.append(
+                Diagnostic(
+                    where,
+                    Severity.ERROR,
+                    f"zone {z} is behind interface {behind[z]} of {ep_name} already; "
+                    "a zone sits behind one interface of an enforcement point",
+                    "zone-on-two-interfaces",
+                )
+            )
+
     for i, h in enumerate(site.hosts):
         need_zone(h.zone, loaded.where("hosts", i, "zone"))
     for i, d in enumerate(site.devices):
@@ -634,29 +648,11 @@ def check_site_structure(loaded: LoadedSite, csv_devices: list[Device]) -> list[
         # a different one (found in review).
         behind: dict[str, str] = {}
         for j, f in enumerate(ep.interfaces):
+            at = ("enforcement_points", i, "interfaces", j)
             if f.zone is not None:
-                need_zone(f.zone, loaded.where("enforcement_points", i, "interfaces", j, "zone"))
+                attach(ep.name, behind, f.zone, f.name, loaded.where(*at, "zone"))
             for k, z in enumerate(f.reaches):
-                need_zone(z, loaded.where("enforcement_points", i, "interfaces", j, "reaches", k))
-            for z in f.zones():
-                if z in behind and behind[z] != f.name:
-                    where = (
-                        loaded.where("enforcement_points", i, "interfaces", j, "zone")
-                        if z == f.zone
-                        else loaded.where(
-                            "enforcement_points", i, "interfaces", j, "reaches", f.reaches.index(z)
-                        )
-                    )
-                    diags.append(
-                        Diagnostic(
-                            where,
-                            Severity.ERROR,
-                            f"zone {z} is behind interface {behind[z]} of {ep.name} already; "
-                            "a zone sits behind one interface of an enforcement point",
-                            "zone-on-two-interfaces",
-                        )
-                    )
-                behind.setdefault(z, f.name)
+                attach(ep.name, behind, z, f.name, loaded.where(*at, "reaches", k))
 
     def need_ref(ref: Ref, where: Location) -> None:
         if ref.name not in known[ref.kind]:

@@ -321,11 +321,10 @@ class PacketSpace:
     def service(self, protocol: str, low: int, high: int) -> Set:
         """The packets of a service in this address family (ICMP as the family carries it:
         :func:`icmp_in_family`; nothing when the type has no equivalent here)."""
-        if protocol == "icmp" or protocol == "icmpv6":
-            carried = icmp_in_family(protocol, low, high, self.family)
-            if carried is None:
-                return self.false
-            protocol, low, high = carried
+        carried = icmp_in_family(protocol, low, high, self.family)
+        if carried is None:
+            return self.false
+        protocol, low, high = carried
         number = PROTOCOLS[protocol]
         out = self.valid & self.protocol(number)
         if protocol in ("tcp", "udp"):

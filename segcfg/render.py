@@ -55,9 +55,10 @@ def safe_comment(text: str, limit: int = 100) -> str:
     return clean if len(clean) <= limit else clean[: limit - 3] + "..."
 
 
-def safe_ident(text: str, limit: int = 63) -> str:
-    """An identifier: letters, digits, ``-``, ``_``, ``.`` (already true of every model name)."""
-    clean = _NOT_IDENT.sub("_", text)
+def safe_ident(text: str, limit: int = 63, not_ident: re.Pattern[str] = _NOT_IDENT) -> str:
+    """An identifier: letters, digits, ``-``, ``_``, ``.`` (already true of every model name),
+    or fewer where a platform's ``not_ident`` says so; every other character becomes ``_``."""
+    clean = not_ident.sub("_", text)
     return clean[:limit]
 
 
@@ -121,7 +122,7 @@ class ObjectTable:
         known = self.by_content.get(key)
         if known is not None:
             return known
-        base = self.not_ident.sub("_", self.prefix + label)[: self.max_len]
+        base = safe_ident(self.prefix + label, self.max_len, self.not_ident)
         sep = "-" if self.not_ident.match("-") is None else "_"
         name, n = base, 2
         while name in self.names or name in self.reserved:

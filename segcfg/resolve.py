@@ -92,6 +92,10 @@ class Resolver:
             self._zone_eps[zone.name] = ep
         return ep
 
+    def zones_of_kind(self, kind: ZoneKind) -> tuple[Endpoint, ...]:
+        """The endpoints of every zone of a kind, in site order."""
+        return tuple(self.zone_endpoint(z) for z in self.loaded.site.zones if z.kind is kind)
+
     @cached_property
     def vendor_pools(self) -> dict[str, tuple[Endpoint, ...]]:
         """The vendor-remote zones of each manufacturer, in site order."""
@@ -158,10 +162,8 @@ class Resolver:
             out.update(self.host_endpoint(n) for n in self._by_role.get(ref.name, []))
         elif ref.kind == "class":
             out.update(self.devices_of_class(ref.name))
-        elif ref.kind == "zone-kind":
-            out.update(
-                self.zone_endpoint(z) for z in self.loaded.site.zones if z.kind.value == ref.name
-            )
+        elif ref.kind == "zone-kind" and ref.name in ZoneKind.__members__.values():
+            out.update(self.zones_of_kind(ZoneKind(ref.name)))
         elif ref.kind == "group" and ref.name in self.groups and ref.name not in _trail:
             for member in self.groups[ref.name].members:
                 out.update(self.resolve(member, _trail | {ref.name}))

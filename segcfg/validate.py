@@ -276,9 +276,7 @@ def validate_running(
 
         # Nothing reaches a decoy (guarantee 6): a flow toward a whole zone does not cover the
         # decoys in it, which the compiler denies first.
-        to_decoys = ps.false
-        for dset in dst_of.values():
-            to_decoys |= dset
+        to_decoys = ps.networks("d", [n for e in decoys for n in e.networks])
 
         def wanted_from(
             forward: list[Flow],

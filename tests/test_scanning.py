@@ -32,10 +32,12 @@ def test_scanners_reach_the_maintenance_zones_on_every_port(example_site: Loaded
     assert {(f.src.zone, f.dst.zone) for f in scans} == {("vuln-scan", "pm-bench")}
     assert {str(f.service) for f in scans} == {"tcp/1-65535", "udp/1-65535", "icmp"}
     assert {f.provenance.hicp for f in scans} == {"9.L.A"}
+    crossed = []
     for rs in compile_site(example_site, TODAY):
         zones = {b.zone for b in rs.interfaces}
         if not {"vuln-scan", "pm-bench"} <= zones:
             continue
+        crossed.append(rs.enforcement_point)
         for proto, port in (("tcp", 22), ("tcp", 3389), ("udp", 161), ("tcp", 65535)):
             to_bench = Packet("vuln-scan", "pm-bench", proto, _ip(SCANNER), _ip(BENCH), dport=port)
             assert decide(rs, to_bench)[0] == "permit", (rs.enforcement_point, to_bench)
@@ -45,6 +47,7 @@ def test_scanners_reach_the_maintenance_zones_on_every_port(example_site: Loaded
             )
             verdict, rule = decide(rs, to_pump)
             assert verdict == "deny" and rule is not None and rule.log == "SCAN-SWEEP"
+    assert crossed, "no enforcement point between the scanner and the maintenance zone"
 
 
 @pytest.mark.parametrize("target", ["zone:clin-infusion", "device:pump-0001", "zone:dc-clinical"])

@@ -166,9 +166,8 @@ def check_flow(
     if proto in ("icmp", "icmpv6"):
         # The packet asked about: 'icmp' alone is an echo request; 'icmp/0' is type 0. It is
         # carried in the endpoints' family (icmp/8 between IPv6 hosts is ICMPv6 echo, 128).
-        asked = svc["low"] if (svc["low"], svc["high"]) != (0, 255) else 8
-        if proto == "icmpv6" and (svc["low"], svc["high"]) == (0, 255):
-            asked = 128
+        every_type = (svc["low"], svc["high"]) == (0, 255)
+        asked = (128 if proto == "icmpv6" else 8) if every_type else svc["low"]
         carried = icmp_in_family(proto, asked, asked, s_ip.version)
         if carried is None:
             raise InputError(

@@ -148,9 +148,10 @@ def icmp_in_family(protocol: str, low: int, high: int, family: int) -> tuple[str
     """An ICMP service (``icmp``/``icmpv6``, type ``low``, or every type when ``(0, 255)``) as
     an address family carries it: every type stays every type, echo request and reply become
     their counterparts (8 <-> 128, 0 <-> 129), and any other type has no equivalent (None).
-    A profile's ``icmp/8`` thus allows ping6 on a dual-stack device, never ICMPv6 type 8."""
+    A profile's ``icmp/8`` thus allows ping6 on a dual-stack device, never ICMPv6 type 8.
+    Any other protocol is returned as it is."""
     native = "icmp" if family == 4 else "icmpv6"
-    if protocol == native:
+    if protocol == native or protocol not in ("icmp", "icmpv6"):
         return protocol, low, high
     if (low, high) == (0, 255):
         return native, 0, 255
